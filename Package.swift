@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "modelroute",
+    products: [
+        .executable(name: "modelroute", targets: ["modelroute"]),
+        .library(name: "ModelRouteKit", targets: ["ModelRouteKit"]),
+    ],
+    targets: [
+        // All logic: routing, providers, the cost ledger and reports.
+        .target(name: "ModelRouteKit"),
+        // The command: turns arguments into calls and results into text.
+        .executableTarget(name: "modelroute", dependencies: ["ModelRouteKit"]),
+        // Speed checks: `swift run -c release modelroute-bench --help`.
+        .executableTarget(name: "modelroute-bench", dependencies: ["ModelRouteKit"]),
+        .testTarget(name: "ModelRouteKitTests", dependencies: ["ModelRouteKit", "modelroute"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

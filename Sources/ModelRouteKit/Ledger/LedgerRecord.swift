@@ -1,0 +1,97 @@
+/// One line of the usage log (schema version 1): everything about one call except
+/// the prompt and the answer, which are never stored.
+public struct LedgerRecord: Sendable, Equatable {
+    /// How a call ended.
+    public enum Status: String, Sendable, CaseIterable {
+        case ok
+        case error
+        case cancelled
+    }
+
+    /// Schema version; always 1.
+    public var version: Int = 1
+    /// When the call finished (UTC), as RFC 3339 with milliseconds.
+    public var timestamp: String
+    /// Unique id of the call.
+    public var id: String
+    public var route: String?
+    /// The deciding rule's name, `default` or `override`.
+    public var rule: String?
+    /// routes.json key of the model that answered (or was last tried).
+    public var model: String?
+    public var provider: String?
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var cachedInputTokens: Int?
+    /// True when a count is modelroute's estimate rather than the provider's.
+    public var usageEstimated: Bool
+    public var costUSD: Double
+    public var baselineModel: String?
+    /// The baseline model's prices applied to the same tokens.
+    public var baselineCostUSD: Double?
+    public var latencyMilliseconds: Int
+    /// Time to the first streamed byte; nil when nothing was streamed.
+    public var timeToFirstTokenMilliseconds: Int?
+    public var status: Status
+    /// Short error message for `error` and `cancelled`.
+    public var error: String?
+    /// Every HTTP attempt made, across all models.
+    public var attempts: Int
+    /// The route's primary model when a fallback answered.
+    public var fallbackFrom: String?
+    /// Whether the provider reported cached input tokens.
+    public var cacheHit: Bool
+    /// SHA-256 of the prompt's UTF-8, hex, to join with users' own data.
+    public var promptSHA256: String
+    /// Prompt length in Unicode scalars.
+    public var promptChars: Int
+    /// `--tag key=value` pairs in the order given.
+    public var tags: [(key: String, value: String)]
+
+    public init(
+        timestamp: String, id: String, route: String?, rule: String?, model: String?, provider: String?,
+        inputTokens: Int, outputTokens: Int, cachedInputTokens: Int?, usageEstimated: Bool,
+        costUSD: Double, baselineModel: String?, baselineCostUSD: Double?, latencyMilliseconds: Int,
+        timeToFirstTokenMilliseconds: Int?, status: Status, error: String?, attempts: Int,
+        fallbackFrom: String?, cacheHit: Bool, promptSHA256: String, promptChars: Int,
+        tags: [(key: String, value: String)]
+    ) {
+        self.timestamp = timestamp
+        self.id = id
+        self.route = route
+        self.rule = rule
+        self.model = model
+        self.provider = provider
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cachedInputTokens = cachedInputTokens
+        self.usageEstimated = usageEstimated
+        self.costUSD = costUSD
+        self.baselineModel = baselineModel
+        self.baselineCostUSD = baselineCostUSD
+        self.latencyMilliseconds = latencyMilliseconds
+        self.timeToFirstTokenMilliseconds = timeToFirstTokenMilliseconds
+        self.status = status
+        self.error = error
+        self.attempts = attempts
+        self.fallbackFrom = fallbackFrom
+        self.cacheHit = cacheHit
+        self.promptSHA256 = promptSHA256
+        self.promptChars = promptChars
+        self.tags = tags
+    }
+
+    public static func == (lhs: LedgerRecord, rhs: LedgerRecord) -> Bool {
+        lhs.version == rhs.version && lhs.timestamp == rhs.timestamp && lhs.id == rhs.id && lhs.route == rhs.route
+            && lhs.rule == rhs.rule && lhs.model == rhs.model && lhs.provider == rhs.provider
+            && lhs.inputTokens == rhs.inputTokens && lhs.outputTokens == rhs.outputTokens
+            && lhs.cachedInputTokens == rhs.cachedInputTokens && lhs.usageEstimated == rhs.usageEstimated
+            && lhs.costUSD == rhs.costUSD && lhs.baselineModel == rhs.baselineModel
+            && lhs.baselineCostUSD == rhs.baselineCostUSD && lhs.latencyMilliseconds == rhs.latencyMilliseconds
+            && lhs.timeToFirstTokenMilliseconds == rhs.timeToFirstTokenMilliseconds && lhs.status == rhs.status
+            && lhs.error == rhs.error && lhs.attempts == rhs.attempts && lhs.fallbackFrom == rhs.fallbackFrom
+            && lhs.cacheHit == rhs.cacheHit && lhs.promptSHA256 == rhs.promptSHA256
+            && lhs.promptChars == rhs.promptChars && lhs.tags.map(\.key) == rhs.tags.map(\.key)
+            && lhs.tags.map(\.value) == rhs.tags.map(\.value)
+    }
+}

@@ -1,0 +1,107 @@
+/// The outcome of classifying one prompt: where it goes and why.
+public struct RoutingDecision: Sendable, Equatable {
+    /// The route chosen.
+    public var route: String
+    /// The route's primary model (a routes.json key).
+    public var model: String
+    /// What decided: a rule, the default route, or an override on the command line.
+    public var reason: Reason
+    /// Facts that made the deciding rule hold (empty for the default route).
+    public var evidence: [Evidence]
+    /// What was measured about the prompt.
+    public var features: PromptMeasurements
+
+    public init(route: String, model: String, reason: Reason, evidence: [Evidence], features: PromptMeasurements) {
+        self.route = route
+        self.model = model
+        self.reason = reason
+        self.evidence = evidence
+        self.features = features
+    }
+
+    /// Why a route was chosen.
+    public enum Reason: Sendable, Equatable {
+        /// The rule with this name (and 0-based position) was the first to hold.
+        case rule(name: String, index: Int)
+        /// No rule held.
+        case defaultRoute
+        /// `--route` or `--model` chose.
+        case override
+
+        /// The name recorded in logs and output: the rule's name, `default` or `override`.
+        public var ruleName: String {
+            switch self {
+            case .rule(let name, _): return name
+            case .defaultRoute: return "default"
+            case .override: return "override"
+            }
+        }
+    }
+}
+
+/// One fact behind a decision, printable in plain words.
+public enum Evidence: Sendable, Equatable, CustomStringConvertible {
+    /// Keywords of an `any` or `all` list that occur in the prompt.
+    case keywordsFound(condition: String, keywords: [String])
+    /// A `none` list none of whose keywords occurs.
+    case keywordsAbsent(count: Int)
+    /// A measure that satisfied a bound, e.g. words 612 ≥ min_words 501.
+    case measure(Measure, value: Int, bound: BoundKind, limit: Int)
+    /// `has_code` held with this value.
+    case hasCode(Bool)
+    /// The caller's tier was in the rule's list.
+    case tier(String)
+    /// The local hour was inside the window.
+    case hour(Int, window: HourWindow)
+
+    public var description: String {
+        switch self {
+        case .keywordsFound(let condition, let keywords):
+            let list = keywords.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "\(condition): found \(list)"
+        case .keywordsAbsent(let count):
+            return "none: none of \(count) keyword\(count == 1 ? "" : "s") found"
+        case .measure(let measure, let value, let bound, let limit):
+            let symbol = bound == .min ? "≥" : "≤"
+            return "\(measure.rawValue) \(value) \(symbol) \(bound.rawValue)_\(measure.rawValue) \(limit)"
+        case .hasCode(let value):
+            return value ? "has_code: the prompt contains code" : "has_code: false, the prompt contains no code"
+        case .tier(let tier):
+            return "tier \"\(tier)\" is listed"
+        case .hour(let hour, let window):
+            return "local hour \(hour) is inside \(window)"
+        }
+    }
+}
+
+/// Counts taken from a prompt; computed once, shared by every rule.
+public struct PromptMeasurements: Sendable, Equatable {
+    /// Maximal runs of non-white-space characters.
+    public var words: Int
+    /// Unicode scalars.
+    public var chars: Int
+    /// Estimated tokens (see `TokenEstimator`).
+    public var tokens: Int
+    /// Lines (0 for an empty prompt).
+    public var lines: Int
+    /// Whether the prompt contains code (see `CodeDetector`); nil when no rule asked.
+    public var hasCode: Bool?
+
+    public init(words: Int = 0, chars: Int = 0, tokens: Int = 0, lines: Int = 0, hasCode: Bool? = nil) {
+        self.words = words
+        self.chars = chars
+        self.tokens = tokens
+        self.lines = lines
+        self.hasCode = hasCode
+    }
+
+    /// The value of one measure.
+    public subscript(measure: Measure) -> Int {
+        switch measure {
+        case .words: return words
+        case .chars: return chars
+        case .tokens: return tokens
+        case .lines: return lines
+        }
+    }
+}

@@ -1,0 +1,300 @@
+/// A validated routing table: what routes.json says, with every cross-reference
+/// checked. Built by `RoutingTableLoader`; immutable afterwards.
+public struct RoutingTable: Sendable {
+    /// The schema version (only 1 exists).
+    public var version: Int
+    /// Route used when no rule matches.
+    public var defaultRoute: String
+    /// The model whose prices every call is compared against ("what it would have cost").
+    public var baselineModel: String
+    /// How keyword lists match unless a rule says otherwise.
+    public var keywordMatch: KeywordMatchMode
+    /// Providers in file order.
+    public var providers: [ProviderConfig]
+    /// Models in file order.
+    public var models: [ModelConfig]
+    /// Routes in file order.
+    public var routes: [RouteConfig]
+    /// Rules in the order they are tried.
+    public var rules: [Rule]
+    /// Where the table came from ("routes.json", "embedded default", …), for messages.
+    public var source: String
+
+    public init(
+        version: Int = 1, defaultRoute: String, baselineModel: String, keywordMatch: KeywordMatchMode = .word,
+        providers: [ProviderConfig], models: [ModelConfig], routes: [RouteConfig], rules: [Rule], source: String
+    ) {
+        self.version = version
+        self.defaultRoute = defaultRoute
+        self.baselineModel = baselineModel
+        self.keywordMatch = keywordMatch
+        self.providers = providers
+        self.models = models
+        self.routes = routes
+        self.rules = rules
+        self.source = source
+    }
+
+    /// The provider named `name`.
+    public func provider(named name: String) -> ProviderConfig? { providers.first { $0.name == name } }
+    /// The model named `name` (a routes.json key).
+    public func model(named name: String) -> ModelConfig? { models.first { $0.name == name } }
+    /// The route named `name`.
+    public func route(named name: String) -> RouteConfig? { routes.first { $0.name == name } }
+    /// The first provider of type `mock`, which `--offline` sends every call to.
+    public var mockProvider: ProviderConfig? { providers.first { $0.type == .mock } }
+}
+
+/// Whether keywords match whole words or anywhere.
+public enum KeywordMatchMode: String, Sendable, CaseIterable {
+    /// Whole words or phrases at word boundaries: "format" does not match "information".
+    case word
+    /// Anywhere in the text, like a plain substring test.
+    case substring
+}
+
+/// The wire formats modelroute speaks.
+public enum ProviderType: String, Sendable, CaseIterable {
+    /// OpenAI Chat Completions, and every OpenAI-compatible server.
+    case openai
+    /// Anthropic Messages.
+    case anthropic
+    /// Google Gemini generateContent.
+    case gemini
+    /// Offline and deterministic; no network.
+    case mock
+
+    /// The base URL used when routes.json gives none.
+    public var defaultBaseURL: String? {
+        switch self {
+        case .openai: return "https://api.openai.com/v1"
+        case .anthropic: return "https://api.anthropic.com/v1"
+        case .gemini: return "https://generativelanguage.googleapis.com/v1beta"
+        case .mock: return nil
+        }
+    }
+
+    /// The environment variable holding the API key when routes.json names none.
+    public var defaultAPIKeyEnvironmentVariable: String? {
+        switch self {
+        case .openai: return "OPENAI_API_KEY"
+        case .anthropic: return "ANTHROPIC_API_KEY"
+        case .gemini: return "GEMINI_API_KEY"
+        case .mock: return nil
+        }
+    }
+}
+
+/// How often and how patiently to retry one model before falling back.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Retries after the first attempt (so attempts = retries + 1).
+    public var retries: Int
+    /// Delay before the first retry; doubles each time, with full jitter.
+    public var initialDelaySeconds: Double
+    /// Cap on any one delay, including a server's Retry-After.
+    public var maxDelaySeconds: Double
+
+    public static let `default` = RetryPolicy(retries: 2, initialDelaySeconds: 0.5, maxDelaySeconds: 20)
+
+    public init(retries: Int, initialDelaySeconds: Double, maxDelaySeconds: Double) {
+        self.retries = retries
+        self.initialDelaySeconds = initialDelaySeconds
+        self.maxDelaySeconds = maxDelaySeconds
+    }
+}
+
+/// One entry of `providers`.
+public struct ProviderConfig: Sendable, Equatable {
+    /// The routes.json key.
+    public var name: String
+    public var type: ProviderType
+    /// Base URL without a trailing slash; nil only for `mock`.
+    public var baseURL: String?
+    /// Name of the environment variable holding the key; nil for `mock` or keyless servers.
+    public var apiKeyEnvironmentVariable: String?
+    /// Extra request headers in file order; values may contain `${VAR}` references.
+    public var headers: [(name: String, value: String)]
+    /// Retry policy for this provider's models unless a route overrides it.
+    public var retry: RetryPolicy?
+    /// Per-request timeout in seconds, if set.
+    public var timeoutSeconds: Double?
+
+    public init(
+        name: String, type: ProviderType, baseURL: String? = nil, apiKeyEnvironmentVariable: String? = nil,
+        headers: [(name: String, value: String)] = [], retry: RetryPolicy? = nil, timeoutSeconds: Double? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.baseURL = baseURL
+        self.apiKeyEnvironmentVariable = apiKeyEnvironmentVariable
+        self.headers = headers
+        self.retry = retry
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public static func == (lhs: ProviderConfig, rhs: ProviderConfig) -> Bool {
+        lhs.name == rhs.name && lhs.type == rhs.type && lhs.baseURL == rhs.baseURL
+            && lhs.apiKeyEnvironmentVariable == rhs.apiKeyEnvironmentVariable
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.retry == rhs.retry && lhs.timeoutSeconds == rhs.timeoutSeconds
+    }
+}
+
+/// Prices in US dollars per million tokens.
+public struct ModelPricing: Sendable, Equatable {
+    public var inputPerMillion: Double
+    public var outputPerMillion: Double
+    /// Price of cached input tokens; when absent they cost the normal input price.
+    public var cachedInputPerMillion: Double?
+
+    public init(inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.cachedInputPerMillion = cachedInputPerMillion
+    }
+
+    /// Cost in USD. `cachedInputTokens` is the part of `inputTokens` served from the
+    /// provider's cache (OpenAI and Gemini report it that way; Anthropic's separate
+    /// cache-read count is folded into input tokens by its adapter).
+    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0) -> Double {
+        let cached = max(0, min(cachedInputTokens, inputTokens))
+        let uncached = inputTokens - cached
+        let cachedPrice = cachedInputPerMillion ?? inputPerMillion
+        return (Double(uncached) * inputPerMillion + Double(cached) * cachedPrice + Double(outputTokens) * outputPerMillion) / 1_000_000
+    }
+}
+
+/// One entry of `models`.
+public struct ModelConfig: Sendable, Equatable {
+    /// The routes.json key, used in logs and reports.
+    public var name: String
+    /// The provider's key in `providers`.
+    public var provider: String
+    /// The name sent to the provider (`id`, or the key when `id` is absent).
+    public var id: String
+    public var pricing: ModelPricing
+
+    public init(name: String, provider: String, id: String? = nil, pricing: ModelPricing) {
+        self.name = name
+        self.provider = provider
+        self.id = id ?? name
+        self.pricing = pricing
+    }
+}
+
+/// One entry of `routes`: a model and what to try when it fails.
+public struct RouteConfig: Sendable, Equatable {
+    public var name: String
+    /// The primary model's key.
+    public var model: String
+    /// Models tried in order after the primary one fails.
+    public var fallbacks: [String]
+    /// Output token limit sent to the provider, if set.
+    public var maxTokens: Int?
+    /// A system prompt sent with every call on this route, if set.
+    public var system: String?
+    /// Retry policy overriding the provider's.
+    public var retry: RetryPolicy?
+
+    public init(name: String, model: String, fallbacks: [String] = [], maxTokens: Int? = nil, system: String? = nil, retry: RetryPolicy? = nil) {
+        self.name = name
+        self.model = model
+        self.fallbacks = fallbacks
+        self.maxTokens = maxTokens
+        self.system = system
+        self.retry = retry
+    }
+
+    /// The primary model followed by the fallbacks.
+    public var candidateModels: [String] { [model] + fallbacks }
+}
+
+/// One entry of `rules`: all of its conditions must hold for it to decide.
+public struct Rule: Sendable, Equatable {
+    /// The rule's name (its `name`, or `rule-N` counting from 1 when absent).
+    public var name: String
+    /// The route it sends matching prompts to.
+    public var route: String
+    /// How this rule's keyword lists match.
+    public var match: KeywordMatchMode
+    /// Conditions, all of which must hold; none means the rule always matches.
+    public var conditions: [Condition]
+
+    public init(name: String, route: String, match: KeywordMatchMode = .word, conditions: [Condition]) {
+        self.name = name
+        self.route = route
+        self.match = match
+        self.conditions = conditions
+    }
+}
+
+/// A test on a prompt or its context. Numeric bounds are inclusive.
+public enum Condition: Sendable, Equatable {
+    /// At least one of the keywords occurs.
+    case any([String])
+    /// Every keyword occurs.
+    case all([String])
+    /// None of the keywords occurs.
+    case none([String])
+    /// A measure is at least (`min_…`) or at most (`max_…`) a bound.
+    case bound(Measure, BoundKind, Int)
+    /// The prompt contains code (true) or does not (false).
+    case hasCode(Bool)
+    /// The caller's tier is one of these.
+    case tier([String])
+    /// The local time is inside this window.
+    case hours(HourWindow)
+
+    /// The routes.json key this condition was written as.
+    public var key: String {
+        switch self {
+        case .any: return "any"
+        case .all: return "all"
+        case .none: return "none"
+        case .bound(let measure, let kind, _): return "\(kind.rawValue)_\(measure.rawValue)"
+        case .hasCode: return "has_code"
+        case .tier: return "tier"
+        case .hours: return "hours"
+        }
+    }
+}
+
+/// Things about a prompt that can be counted.
+public enum Measure: String, Sendable, CaseIterable {
+    /// Maximal runs of non-white-space characters.
+    case words
+    /// Unicode scalars (what Python's `len` counts).
+    case chars
+    /// The token estimate of `TokenEstimator`.
+    case tokens
+    /// Lines: newline characters plus one, for a non-empty prompt.
+    case lines
+}
+
+/// Lower or upper bound.
+public enum BoundKind: String, Sendable {
+    case min
+    case max
+}
+
+/// A window of local hours, `"9-17"` (09:00 up to 17:00) or `"22-6"` (across midnight).
+public struct HourWindow: Sendable, Equatable, CustomStringConvertible {
+    /// First hour inside the window, 0–23.
+    public var start: Int
+    /// First hour after the window, 0–24.
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    /// Whether `hour` (0–23) is inside; the start hour is in, the end hour is out.
+    public func contains(hour: Int) -> Bool {
+        if start == end { return true }  // "0-24" style: the whole day
+        if start < end { return hour >= start && hour < end }
+        return hour >= start || hour < end
+    }
+
+    public var description: String { "\(start)-\(end)" }
+}
