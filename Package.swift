@@ -13,8 +13,12 @@ let package = Package(
         // The command: turns arguments into calls and results into text.
         .executableTarget(name: "modelroute", dependencies: ["ModelRouteKit"]),
         // Speed checks: `swift run -c release modelroute-bench --help`.
-        .executableTarget(name: "modelroute-bench", dependencies: ["ModelRouteKit"]),
-        .testTarget(name: "ModelRouteKitTests", dependencies: ["ModelRouteKit", "modelroute"]),
+        .executableTarget(name: "modelroute-bench", dependencies: ["ModelRouteKit", "ModelRouteTestSupport"]),
+        // A loopback HTTP server that misbehaves on demand, and data generators.
+        .target(name: "ModelRouteTestSupport", dependencies: ["ModelRouteKit"]),
+        .testTarget(
+            name: "ModelRouteKitTests",
+            dependencies: ["ModelRouteKit", "modelroute", "ModelRouteTestSupport", "modelroute-bench"]),
     ],
     swiftLanguageModes: [.v6]
 )

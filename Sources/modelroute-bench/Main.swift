@@ -1,1 +1,35 @@
-print("modelroute-bench")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `modelroute-bench BENCHMARK [options]`: speed checks run on a release build.
+/// Each benchmark generates its own data deterministically and prints figures with
+/// the baseline they are compared against.
+@main
+enum BenchMain {
+    static let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
+        ("classify", "modelroute classify --format jsonl over a generated JSONL file (MB/s, memory, keyword scaling)", ClassifyBenchmark.run),
+        ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
+        ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
+        ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
+    ]
+
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) else {
+            print("usage: modelroute-bench BENCHMARK [options]   (build with -c release)\n\nbenchmarks:")
+            for benchmark in benchmarks { print("  \(benchmark.name.padding(8))  \(benchmark.summary)") }
+            exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 64)
+        }
+        do {
+            try await benchmark.run(Array(arguments.dropFirst()))
+        } catch {
+            print("modelroute-bench \(name): \(error)")
+            exit(1)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,5 @@
+enum CallBenchmark {
+    static func run(_ arguments: [String]) async throws {
+        print("not written yet")
+    }
+}

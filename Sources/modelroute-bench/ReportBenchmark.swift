@@ -1,0 +1,5 @@
+enum ReportBenchmark {
+    static func run(_ arguments: [String]) async throws {
+        print("not written yet")
+    }
+}
