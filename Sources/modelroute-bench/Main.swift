@@ -7,7 +7,7 @@ import Glibc
 /// the baseline they are compared against.
 @main
 enum BenchMain {
-    static let benchmarks: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
+    static let benchmarks: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
         ("classify", "modelroute classify --format jsonl over a generated JSONL file (MB/s, memory, keyword scaling)", ClassifyBenchmark.run),
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
