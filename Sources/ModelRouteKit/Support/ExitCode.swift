@@ -21,6 +21,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case temporaryFailure = 75
     /// EX_CONFIG: routes.json or the environment it names is wrong (bad key, missing API key).
     case configuration = 78
+    /// 128 + SIGINT: the user pressed Ctrl-C (the shell convention).
+    case interrupted = 130
 }
 
 /// Every error modelroute reports: a message for people and the exit status it implies.

@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// Receives one HTTP exchange's response as it arrives, on the transport's delegate queue.
+public protocol HTTPResponseHandler: AnyObject, Sendable {
+    /// The status line and headers (names lowercased); return false to cancel the exchange.
+    func receive(status: Int, headers: [String: String]) -> Bool
+    /// One piece of the body, as the server sent it; return false to cancel the exchange.
+    func receive(data: Data) -> Bool
+}
+
+/// How an exchange ended at the transport level (HTTP error statuses are not failures here).
+public enum TransportOutcome: Sendable, Equatable {
+    /// The server finished the response (or closed the connection: see `SSEParser` users).
+    case completed
+    /// No response or no further data within the timeout.
+    case timedOut
+    /// Cancelled by the caller, by a handler, or by Ctrl-C.
+    case cancelled
+    /// The connection failed; the text is the system's description.
+    case failed(String)
+}
+
+/// HTTP over `URLSession` with a data delegate, so that a streamed body reaches the
+/// handler chunk by chunk (Linux Foundation has no `bytes(for:)`).
+///
+/// One transport serves one process's call (retries and fallbacks included); its
+/// delegate queue is serial, so a handler sees its events in order.
+public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
+    /// One exchange in flight.
+    private final class Exchange: Sendable {
+        let handler: any HTTPResponseHandler
+        let continuation: CheckedContinuation<TransportOutcome, Never>
+        /// Set when a handler asked to stop, so that the cancellation is not mistaken for Ctrl-C.
+        let stoppedByHandler = Mutex(false)
+
+        init(handler: any HTTPResponseHandler, continuation: CheckedContinuation<TransportOutcome, Never>) {
+            self.handler = handler
+            self.continuation = continuation
+        }
+    }
+
+    private let queue: OperationQueue
+    private let session = Mutex<URLSession?>(nil)
+    private let exchanges = Mutex<[Int: Exchange]>([:])
+
+    public override init() {
+        queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        queue.name = "modelroute.http"
+        super.init()
+    }
+
+    /// The session, created on first use (so that mock-only runs never load networking).
+    private func currentSession() -> URLSession {
+        session.withLock { session in
+            if let session { return session }
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.urlCache = nil
+            configuration.httpCookieStorage = nil
+            configuration.httpShouldSetCookies = false
+            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+            configuration.timeoutIntervalForResource = 24 * 3600
+            let created = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+            session = created
+            return created
+        }
+    }
+
+    /// Sends a POST and feeds the response to `handler` until it ends; `timeout` bounds
+    /// the wait for the response and for each next piece of it.
+    public func perform(
+        _ spec: HTTPRequestSpec, timeout: Double, handler: any HTTPResponseHandler, cancellation: CancellationSignal
+    ) async -> TransportOutcome {
+        guard let url = URL(string: spec.url) else { return .failed("invalid URL") }
+        if cancellation.isCancelled { return .cancelled }
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        for header in spec.headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
+        request.httpBody = Data(spec.body)
+        let session = currentSession()
+        let task = session.dataTask(with: request)
+        let identifier = task.taskIdentifier
+        let token = cancellation.onCancel { task.cancel() }
+        let outcome = await withCheckedContinuation { continuation in
+            exchanges.withLock { $0[identifier] = Exchange(handler: handler, continuation: continuation) }
+            task.resume()
+        }
+        cancellation.remove(token)
+        return outcome
+    }
+
+    /// Ends the session once nothing is in flight; call when the call is over.
+    public func shutdown() {
+        session.withLock { session in
+            session?.finishTasksAndInvalidate()
+            session = nil
+        }
+    }
+
+    private func exchange(_ task: URLSessionTask) -> Exchange? {
+        exchanges.withLock { $0[task.taskIdentifier] }
+    }
+
+    public func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        guard let exchange = exchange(dataTask), let http = response as? HTTPURLResponse else {
+            completionHandler(.allow)
+            return
+        }
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        if exchange.handler.receive(status: http.statusCode, headers: headers) {
+            completionHandler(.allow)
+        } else {
+            exchange.stoppedByHandler.withLock { $0 = true }
+            completionHandler(.cancel)
+        }
+    }
+
+    public func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard let exchange = exchange(dataTask) else { return }
+        if !exchange.handler.receive(data: data) {
+            exchange.stoppedByHandler.withLock { $0 = true }
+            dataTask.cancel()
+        }
+    }
+
+    public func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let exchange = exchanges.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+        let outcome: TransportOutcome
+        if let error {
+            let nsError = error as NSError
+            if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorCancelled {
+                outcome = exchange.stoppedByHandler.withLock { $0 } ? .completed : .cancelled
+            } else if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
+                outcome = .timedOut
+            } else {
+                outcome = .failed(nsError.localizedDescription)
+            }
+        } else {
+            outcome = .completed
+        }
+        exchange.continuation.resume(returning: outcome)
+    }
+}
