@@ -1,0 +1,33 @@
+import Foundation
+
+/// Builds the log record of a call from its outcome: the one place where a call's
+/// facts become the schema-1 fields.
+public enum CallRecord {
+    /// A fresh unique id for a call.
+    public static func newID() -> String { UUID().uuidString.lowercased() }
+
+    /// The record for `outcome`. `finishedAt` becomes `ts`; costs use the answering
+    /// model's prices and, for `baseline_cost_usd`, the table's baseline model's
+    /// prices on the same tokens.
+    public static func make(
+        outcome: CallOutcome, decision: RoutingDecision, table: RoutingTable, prompt: String,
+        tags: [(key: String, value: String)], finishedAt: Date, id: String
+    ) -> LedgerRecord {
+        let input = outcome.usage.inputTokens ?? 0
+        let output = outcome.usage.outputTokens ?? 0
+        let cached = outcome.usage.cachedInputTokens
+        let pricing = (outcome.model ?? decision.model).flatMap { table.model(named: $0)?.pricing }
+        let cost = pricing?.cost(inputTokens: input, outputTokens: output, cachedInputTokens: cached ?? 0) ?? 0
+        let baseline = table.model(named: table.baselineModel)
+        let baselineCost = baseline?.pricing.cost(inputTokens: input, outputTokens: output, cachedInputTokens: cached ?? 0)
+        return LedgerRecord(
+            timestamp: Timestamp.rfc3339Milliseconds(finishedAt), id: id, route: decision.route,
+            rule: decision.reason.ruleName, model: outcome.model ?? decision.model, provider: outcome.provider,
+            inputTokens: input, outputTokens: output, cachedInputTokens: cached, usageEstimated: outcome.usageEstimated,
+            costUSD: cost, baselineModel: baseline == nil ? nil : table.baselineModel, baselineCostUSD: baselineCost,
+            latencyMilliseconds: outcome.latencyMilliseconds, timeToFirstTokenMilliseconds: outcome.timeToFirstTokenMilliseconds,
+            status: outcome.status, error: outcome.error?.shortMessage, attempts: outcome.attempts,
+            fallbackFrom: outcome.fallbackFrom, cacheHit: (cached ?? 0) > 0, promptSHA256: SHA256.hexDigest(of: prompt),
+            promptChars: prompt.unicodeScalars.count, tags: tags)
+    }
+}
