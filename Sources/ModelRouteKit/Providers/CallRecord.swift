@@ -16,13 +16,14 @@ public enum CallRecord {
         let input = outcome.usage.inputTokens ?? 0
         let output = outcome.usage.outputTokens ?? 0
         let cached = outcome.usage.cachedInputTokens
-        let pricing = (outcome.model ?? decision.model).flatMap { table.model(named: $0)?.pricing }
+        let modelName: String = outcome.model ?? decision.model
+        let pricing = table.model(named: modelName)?.pricing
         let cost = pricing?.cost(inputTokens: input, outputTokens: output, cachedInputTokens: cached ?? 0) ?? 0
         let baseline = table.model(named: table.baselineModel)
         let baselineCost = baseline?.pricing.cost(inputTokens: input, outputTokens: output, cachedInputTokens: cached ?? 0)
         return LedgerRecord(
             timestamp: Timestamp.rfc3339Milliseconds(finishedAt), id: id, route: decision.route,
-            rule: decision.reason.ruleName, model: outcome.model ?? decision.model, provider: outcome.provider,
+            rule: decision.reason.ruleName, model: modelName, provider: outcome.provider,
             inputTokens: input, outputTokens: output, cachedInputTokens: cached, usageEstimated: outcome.usageEstimated,
             costUSD: cost, baselineModel: baseline == nil ? nil : table.baselineModel, baselineCostUSD: baselineCost,
             latencyMilliseconds: outcome.latencyMilliseconds, timeToFirstTokenMilliseconds: outcome.timeToFirstTokenMilliseconds,
