@@ -1,11 +1,261 @@
+import Foundation
 import ModelRouteKit
 
 /// `modelroute [PROMPT...]`: classify, call, stream, log. `--dry-run` stops after classifying.
 enum RouteCommand: Command {
     static let spec = CommandSpec(
-        name: "", abstract: "TODO", usage: ["[<options>] [PROMPT ...]"], arguments: [], options: [], discussion: "")
+        name: "",
+        abstract: "Route a prompt to the right model, stream its answer, and log what it cost.",
+        usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report [<options>]"],
+        arguments: [("PROMPT", "The prompt; several words are joined with spaces. Without it, standard input is read.")],
+        options: [
+            OptionSpec("routes", value: "PATH", help: "Routing table to use instead of $MODELROUTE_ROUTES, ./routes.json, ~/.config/modelroute/routes.json."),
+            OptionSpec("route", value: "NAME", help: "Use this route instead of classifying (logged as rule \"override\")."),
+            OptionSpec("model", value: "NAME", help: "Call this model (a routes.json key) and no fallback (logged as rule \"override\")."),
+            OptionSpec("tier", value: "NAME", help: "The caller's tier, for rules with a \"tier\" condition.", default: "$MODELROUTE_TIER"),
+            OptionSpec("system", value: "TEXT", help: "System prompt; replaces the route's \"system\"."),
+            OptionSpec("max-tokens", value: "N", help: "Output token limit; replaces the route's \"max_tokens\" (Anthropic: 1024 when neither is set)."),
+            OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
+            OptionSpec("timeout", value: "SECONDS", help: "Seconds to wait for a response or its next piece; replaces the provider's \"timeout_s\".", default: "300"),
+            OptionSpec("no-stream", help: "Ask for the whole answer at once instead of streaming it."),
+            OptionSpec("json", help: "Print one JSON object (content, route, model, provider, tokens, cost, baseline cost, latency, attempts) instead of the answer."),
+            OptionSpec("tag", value: "KEY=VALUE", help: "Record a tag with the call, for `report --by tag:KEY`.", repeatable: true),
+            OptionSpec("log", value: "PATH", help: "Usage log to append to.", default: "$MODELROUTE_LOG, else ~/.local/state/modelroute/usage.jsonl"),
+            OptionSpec("offline", help: "Answer every call with the table's mock provider, keeping the routed model's prices ($MODELROUTE_OFFLINE=1)."),
+            OptionSpec("dry-run", help: "Show the route and model the prompt would get; call nothing, log nothing."),
+            OptionSpec("explain", help: "Also show the evidence behind the decision (on stderr when calling)."),
+            OptionSpec("verbose", short: "v", help: "Show the decision and every HTTP attempt on stderr (never a key)."),
+        ],
+        discussion: """
+            Only the answer goes to standard output, streamed as it arrives and ended with a newline.
+            Failed attempts are retried (connection errors, timeouts, HTTP 408, 409, 429, 5xx, 529) with
+            backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
+            has begun to print, nothing is retried.
+
+            EXIT STATUS: 0 answered; 64 bad command line; 65 prompt not UTF-8; 66 no prompt;
+            69 the provider refused or failed (after fallbacks); 74 the log could not be written;
+            75 temporary failure, try again (rate limit, timeout, overload, stream cut short);
+            78 bad routing table or missing API key; 130 interrupted (Ctrl-C).
+            """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
-        .success
+        let cancellation = CancellationSignal()
+        let monitor = arguments.flag("dry-run") ? nil : InterruptMonitor(signal: cancellation)
+        defer { monitor?.stop() }
+        return try await execute(arguments, context: context, cancellation: cancellation)
+    }
+
+    /// Appends one record to the usage log; returns the failure, if any.
+    typealias RecordAppender = @Sendable (LedgerRecord) -> LedgerError?
+
+    /// The command itself; tests pass their own cancellation switch and log appender.
+    static func execute(
+        _ arguments: ParsedArguments, context: CommandContext, cancellation: CancellationSignal,
+        append customAppend: RecordAppender? = nil
+    ) async throws -> ExitCode {
+        let options = try CallOptions(arguments, environment: context.environment)
+        let prompt = try readPrompt(arguments, context: context)
+        let table = try RoutingTableLoader.locateAndLoad(
+            explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
+        let decision = try decide(prompt: prompt, table: table, options: options, context: context)
+        if options.dryRun {
+            return try DryRun.run(prompt: prompt, table: table, decision: decision, explain: options.explain, context: context)
+        }
+        guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw InputError.emptyPrompt }
+
+        let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
+        let append: RecordAppender = customAppend ?? { record in
+            do throws(LedgerError) {
+                try LedgerWriter(path: logPath).append(record)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let route = table.route(named: decision.route)
+        let request = ChatRequest(
+            prompt: prompt, system: options.system ?? route?.system, maxTokens: options.maxTokens ?? route?.maxTokens,
+            temperature: options.temperature, stream: options.stream)
+        if options.verbose || options.explain {
+            context.diagnose("route \(decision.route) (rule \(decision.reason.ruleName)) → model \(decision.model)\(options.offline ? " (offline: mock provider)" : "")")
+            if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
+        }
+
+        let stdout = context.stdout
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+        let runner = CallRunner(
+            table: table, environment: context.environment, offline: options.offline, timeoutOverride: options.timeout,
+            transport: transport, cancellation: cancellation,
+            output: options.json ? nil : printer(stdout),
+            diagnostics: { context.diagnose($0) }, verbose: options.verbose)
+
+        do throws(ProviderError) {
+            _ = try runner.preflight(decision: decision)
+        } catch {
+            // A missing key is found before any network; the call still gets its record.
+            let failed = CallOutcome(model: decision.model, status: .error, error: error)
+            if let logError = log(failed, decision: decision, table: table, prompt: prompt, options: options, context: context, append: append) {
+                context.diagnose("the call was not logged: " + logError.message)
+            }
+            throw error
+        }
+        let outcome = await runner.run(decision: decision, request: request)
+
+        if outcome.outputBegan && !outcome.outputClosed {
+            if !outcome.text.hasSuffix("\n") { stdout.write("\n") }
+            stdout.flush()
+        }
+        let record = CallRecord.make(
+            outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
+            finishedAt: context.now(), id: CallRecord.newID())
+        if options.json && outcome.status == .ok {
+            stdout.write(jsonSummary(record, content: outcome.text) + "\n")
+            stdout.flush()
+        }
+        let logError = append(record)
+        if let failure = outcome.error, !outcome.outputClosed {
+            if let logError { context.diagnose("the call was not logged: " + logError.message) }
+            throw failure
+        }
+        if let logError { throw logError }
+        return .success
+    }
+
+    /// Writes each streamed piece at once; false once the reader has gone.
+    static func printer(_ stdout: OutputSink) -> @Sendable (String) -> Bool {
+        { piece in
+            stdout.write(piece)
+            stdout.flush()
+            return !stdout.isBroken
+        }
+    }
+
+    /// Builds and appends the record of a call that never reached the network.
+    private static func log(
+        _ outcome: CallOutcome, decision: RoutingDecision, table: RoutingTable, prompt: String, options: CallOptions,
+        context: CommandContext, append: RecordAppender
+    ) -> LedgerError? {
+        let record = CallRecord.make(
+            outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
+            finishedAt: context.now(), id: CallRecord.newID())
+        return append(record)
+    }
+
+    /// The prompt: the arguments joined with spaces, else all of standard input.
+    static func readPrompt(_ arguments: ParsedArguments, context: CommandContext) throws -> String {
+        if !arguments.positionals.isEmpty { return arguments.positionals.joined(separator: " ") }
+        if context.stdin.isTerminal { context.diagnose("reading the prompt from the terminal; end it with Ctrl-D") }
+        let bytes: [UInt8]
+        do {
+            bytes = try context.stdin.readAll()
+        } catch {
+            throw UsageError.other("cannot read standard input: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError.invalidUTF8(source: "standard input") }
+        // A trailing newline from `echo` or an editor is not part of the prompt.
+        var prompt = Substring(text)
+        while prompt.last == "\n" || prompt.last == "\r\n" || prompt.last == "\r" { prompt.removeLast() }
+        return String(prompt)
+    }
+
+    /// The routing decision: the classifier's, unless `--route` or `--model` overrides it.
+    static func decide(prompt: String, table: RoutingTable, options: CallOptions, context: CommandContext) throws -> RoutingDecision {
+        let tier = options.tier ?? context.environment["MODELROUTE_TIER"].flatMap { $0.isEmpty ? nil : $0 }
+        let classified = Classifier(table: table).classify(
+            prompt, context: ClassificationContext(tier: tier, date: context.now(), timeZone: context.timeZone))
+        guard options.route != nil || options.model != nil else { return classified }
+        var decision = classified
+        decision.reason = .override
+        decision.evidence = []
+        if let name = options.route {
+            guard let route = table.route(named: name) else {
+                throw UsageError.invalidValue(
+                    option: "route", value: name,
+                    expected: "a route of \(table.source): " + table.routes.map(\.name).joined(separator: ", ")
+                        + Suggestions.didYouMean(name, among: table.routes.map(\.name)))
+            }
+            decision.route = route.name
+            decision.model = route.model
+        }
+        if let name = options.model {
+            guard table.model(named: name) != nil else {
+                throw UsageError.invalidValue(
+                    option: "model", value: name,
+                    expected: "a model of \(table.source): " + table.models.map(\.name).joined(separator: ", ")
+                        + Suggestions.didYouMean(name, among: table.models.map(\.name)))
+            }
+            decision.model = name
+        }
+        return decision
+    }
+
+    /// The `--json` object: the record's numbers plus the answer.
+    static func jsonSummary(_ record: LedgerRecord, content: String) -> String {
+        var json = JSONWriter(reservingCapacity: content.utf8.count + 512)
+        json.beginObject()
+        json.key("content"); json.string(content)
+        json.key("route"); json.string(record.route)
+        json.key("rule"); json.string(record.rule)
+        json.key("model"); json.string(record.model)
+        json.key("provider"); json.string(record.provider)
+        json.key("input_tokens"); json.int(record.inputTokens)
+        json.key("output_tokens"); json.int(record.outputTokens)
+        json.key("cached_input_tokens"); json.int(record.cachedInputTokens)
+        json.key("usage_estimated"); json.bool(record.usageEstimated)
+        json.key("cost_usd"); json.double(record.costUSD)
+        json.key("baseline_model"); json.string(record.baselineModel)
+        json.key("baseline_cost_usd"); json.double(record.baselineCostUSD)
+        json.key("latency_ms"); json.int(record.latencyMilliseconds)
+        json.key("ttft_ms"); json.int(record.timeToFirstTokenMilliseconds)
+        json.key("attempts"); json.int(record.attempts)
+        json.key("fallback_from"); json.string(record.fallbackFrom)
+        json.key("id"); json.string(record.id)
+        json.endObject()
+        return json.text
+    }
+}
+
+/// The main command's options, checked.
+struct CallOptions: Sendable {
+    var system: String?
+    var maxTokens: Int?
+    var temperature: Double?
+    var timeout: Double?
+    var route: String?
+    var model: String?
+    var tier: String?
+    var tags: [(key: String, value: String)]
+    var stream: Bool
+    var json: Bool
+    var logPath: String?
+    var offline: Bool
+    var dryRun: Bool
+    var explain: Bool
+    var verbose: Bool
+
+    init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
+        system = arguments.value("system")
+        maxTokens = try arguments.integer("max-tokens", in: 1...10_000_000)
+        temperature = try arguments.number("temperature", in: 0...2)
+        timeout = try arguments.number("timeout", in: 0.001...86_400)
+        route = arguments.value("route")
+        model = arguments.value("model")
+        tier = arguments.value("tier")
+        tags = []
+        for text in arguments.allValues("tag") {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw .invalidValue(option: "tag", value: text, expected: "KEY=VALUE with a non-empty key")
+            }
+            tags.append((String(text[..<equals]), String(text[text.index(after: equals)...])))
+        }
+        stream = !arguments.flag("no-stream")
+        json = arguments.flag("json")
+        logPath = arguments.value("log")
+        let offlineVariable = environment["MODELROUTE_OFFLINE"] ?? ""
+        offline = arguments.flag("offline") || ["1", "true", "yes"].contains(offlineVariable.lowercased())
+        dryRun = arguments.flag("dry-run")
+        explain = arguments.flag("explain")
+        verbose = arguments.flag("verbose")
     }
 }
