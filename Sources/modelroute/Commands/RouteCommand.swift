@@ -28,8 +28,8 @@ enum RouteCommand: Command {
         ],
         discussion: """
             Only the answer goes to standard output, streamed as it arrives and ended with a newline.
-            Failed attempts are retried (connection errors, timeouts, HTTP 408, 409, 429, 5xx, 529) with
-            backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
+            Failed attempts are retried (connection errors, timeouts, HTTP 408, 409, 429, 500, 502, 503, 504, 529)
+            with backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
             has begun to print, nothing is retried.
 
             EXIT STATUS: 0 answered; 64 bad command line; 65 prompt not UTF-8; 66 no prompt;
