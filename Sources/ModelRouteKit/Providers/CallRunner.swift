@@ -145,6 +145,7 @@ public struct CallRunner: Sendable {
                 let result = await attempt(target: target, request: request, number: outcome.attempts, clock: clock, start: start)
                 outcome.text = result.text
                 outcome.usage = result.usage
+                outcome.usageEstimated = result.usageEstimated
                 outcome.outputBegan = result.outputBegan
                 if outcome.timeToFirstTokenMilliseconds == nil, let first = result.firstOutput {
                     outcome.timeToFirstTokenMilliseconds = Self.milliseconds(first - start)
@@ -249,6 +250,8 @@ public struct CallRunner: Sendable {
         var ending: Ending
         var text: String = ""
         var usage = TokenUsage()
+        /// Whether `usage` is an estimate (the mock provider's always is).
+        var usageEstimated = false
         var outputBegan = false
         var firstOutput: ContinuousClock.Instant?
         var status = 0
@@ -271,7 +274,7 @@ public struct CallRunner: Sendable {
     private func mockAttempt(target: CallTarget, request: ChatRequest, clock: ContinuousClock) -> AttemptResult {
         let pieces = MockProvider.pieces(for: request, model: target.model.id)
         let answer = pieces.joined()
-        var result = AttemptResult(ending: .success, text: answer, usage: MockProvider.usage(for: request, answer: answer), status: 200)
+        var result = AttemptResult(ending: .success, text: answer, usage: MockProvider.usage(for: request, answer: answer), usageEstimated: true, status: 200)
         if let output {
             for piece in pieces {
                 if cancellation.isCancelled {
@@ -504,7 +507,9 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
     private func describeNonJSON(_ body: [UInt8], headers: [String: String], error: JSONSyntaxError) -> String {
         if body.isEmpty { return "an empty body" }
         if looksLikeHTML(body, headers: headers) { return "an HTML page instead of JSON (is base_url right, or is a proxy in the way?)" }
-        if error.offset >= body.count { return "the JSON body is truncated (\(body.count) bytes)" }
+        if error.offset >= body.count || error.message.contains("end of input") || error.message.contains("unterminated") {
+            return "the JSON body is truncated (\(body.count) bytes)"
+        }
         return "the body is not valid JSON (\(error.message) at byte \(error.offset))"
     }
 

@@ -36,6 +36,10 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         let continuation: CheckedContinuation<TransportOutcome, Never>
         /// Set when a handler asked to stop, so that the cancellation is not mistaken for Ctrl-C.
         let stoppedByHandler = Mutex(false)
+        /// Set when the idle timer stopped the exchange.
+        let timedOut = Mutex(false)
+        /// When the last sign of life (response head or data) arrived.
+        let lastActivity = Mutex(DispatchTime.now())
 
         init(handler: any HTTPResponseHandler, continuation: CheckedContinuation<TransportOutcome, Never>) {
             self.handler = handler
@@ -86,11 +90,37 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         let identifier = task.taskIdentifier
         let token = cancellation.onCancel { task.cancel() }
         let outcome = await withCheckedContinuation { continuation in
-            exchanges.withLock { $0[identifier] = Exchange(handler: handler, continuation: continuation) }
+            let exchange = Exchange(handler: handler, continuation: continuation)
+            exchanges.withLock { $0[identifier] = exchange }
             task.resume()
+            watchIdleness(of: exchange, task: task, timeout: timeout)
         }
         cancellation.remove(token)
         return outcome
+    }
+
+    /// Cancels `task` once nothing has arrived for `timeout` seconds. Foundation's own
+    /// request timeout is not applied consistently on Linux, so the transport keeps its own.
+    private func watchIdleness(of exchange: Exchange, task: URLSessionTask, timeout: Double) {
+        let limit = UInt64(max(timeout, 0.001) * 1_000_000_000)
+        scheduleIdleCheck(exchange, task: task, limit: limit, after: limit)
+    }
+
+    /// Checks the exchange after `delay` nanoseconds and reschedules while it is alive.
+    private func scheduleIdleCheck(_ exchange: Exchange, task: URLSessionTask, limit: UInt64, after delay: UInt64) {
+        let identifier = task.taskIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max))))) { [self] in
+            guard exchanges.withLock({ $0[identifier] != nil }) else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let last = exchange.lastActivity.withLock { $0.uptimeNanoseconds }
+            let idle = now > last ? now - last : 0
+            if idle >= limit {
+                exchange.timedOut.withLock { $0 = true }
+                task.cancel()
+            } else {
+                scheduleIdleCheck(exchange, task: task, limit: limit, after: limit - idle)
+            }
+        }
     }
 
     /// Ends the session once nothing is in flight; call when the call is over.
@@ -113,6 +143,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
             completionHandler(.allow)
             return
         }
+        exchange.lastActivity.withLock { $0 = .now() }
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
@@ -127,6 +158,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
 
     public func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard let exchange = exchange(dataTask) else { return }
+        exchange.lastActivity.withLock { $0 = .now() }
         if !exchange.handler.receive(data: data) {
             exchange.stoppedByHandler.withLock { $0 = true }
             dataTask.cancel()
@@ -138,7 +170,9 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         let outcome: TransportOutcome
         if let error {
             let nsError = error as NSError
-            if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorCancelled {
+            if exchange.timedOut.withLock({ $0 }) {
+                outcome = .timedOut
+            } else if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorCancelled {
                 outcome = exchange.stoppedByHandler.withLock { $0 } ? .completed : .cancelled
             } else if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
                 outcome = .timedOut
