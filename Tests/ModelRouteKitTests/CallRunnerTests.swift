@@ -356,7 +356,9 @@ import ModelRouteTestSupport
 
     @Test func theKeyNeverAppearsInMessagesEvenWhenTheServerEchoesIt() async throws {
         let echo = #"{"error":{"message":"Incorrect API key provided: \#(fakeOpenAIKey). You can find your API key at ..."}}"#
-        let server = try TestHTTPServer(responses: [.json(echo, status: 401), .json(echo, status: 200), .sse(["data: {\"error\":{\"message\":\"bad \(fakeOpenAIKey)\"}}"])])
+        let streamedEcho = TestHTTPServer.Response.sse(["data: {\"error\":{\"message\":\"bad \(fakeOpenAIKey)\"}}"])
+        // An error event before any output is retried, so the stream is scripted three times.
+        let server = try TestHTTPServer(responses: [.json(echo, status: 401), .json(echo, status: 200), streamedEcho, streamedEcho, streamedEcho])
         let table = providerTable(baseURL: server.baseURL)
         for stream in [false, false, true] {
             let capture = Capture()

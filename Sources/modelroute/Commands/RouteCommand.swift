@@ -48,15 +48,16 @@ enum RouteCommand: Command {
     /// Appends one record to the usage log; returns the failure, if any.
     typealias RecordAppender = @Sendable (LedgerRecord) -> LedgerError?
 
-    /// The command itself; tests pass their own cancellation switch and log appender.
+    /// The command itself; tests pass their own cancellation switch, log appender and table.
     static func execute(
         _ arguments: ParsedArguments, context: CommandContext, cancellation: CancellationSignal,
-        append customAppend: RecordAppender? = nil
+        append customAppend: RecordAppender? = nil, table givenTable: RoutingTable? = nil
     ) async throws -> ExitCode {
         let options = try CallOptions(arguments, environment: context.environment)
         let prompt = try readPrompt(arguments, context: context)
-        let table = try RoutingTableLoader.locateAndLoad(
-            explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
+        let table = try givenTable
+            ?? RoutingTableLoader.locateAndLoad(
+                explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
         let decision = try decide(prompt: prompt, table: table, options: options, context: context)
         if options.dryRun {
             return try DryRun.run(prompt: prompt, table: table, decision: decision, explain: options.explain, context: context)

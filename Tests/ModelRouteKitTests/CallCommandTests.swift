@@ -1,0 +1,183 @@
+import Foundation
+import Synchronization
+import Testing
+import ModelRouteKit
+import ModelRouteTestSupport
+@testable import modelroute
+
+/// What one in-process run of the main command produced, with the records it logged.
+struct CallRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var records: [LedgerRecord]
+}
+
+/// Runs the main command in-process against `table`, capturing stdout, stderr and log records.
+func runCall(
+    _ arguments: [String], table: RoutingTable, stdin: [UInt8] = [], environment: [String: String] = keyedEnvironment,
+    cancellation: CancellationSignal = CancellationSignal(), logFailure: LedgerError? = nil,
+    stdout: OutputSink = .memory()
+) async -> CallRun {
+    let stderr = OutputSink.memory()
+    let records = Mutex<[LedgerRecord]>([])
+    let context = CommandContext(
+        stdout: stdout, stderr: stderr, stdin: .memory(stdin), environment: environment, currentDirectory: "/nonexistent",
+        now: { Date(timeIntervalSince1970: 1_795_000_000.25) }, timeZone: TimeZone(identifier: "UTC") ?? .current)
+    var status: Int32
+    do {
+        let parsed = try ArgumentParser.parse(arguments, for: RouteCommand.spec)
+        let code = try await RouteCommand.execute(
+            parsed, context: context, cancellation: cancellation,
+            append: { record in
+                records.withLock { $0.append(record) }
+                return logFailure
+            }, table: table)
+        status = code.rawValue
+    } catch let error as any ModelRouteError {
+        context.diagnose(error.message)
+        status = error.exitCode.rawValue
+    } catch {
+        status = -1
+    }
+    stdout.flush()
+    return CallRun(status: status, stdout: stdout.captured, stderr: stderr.captured, records: records.withLock { $0 })
+}
+
+@Suite struct CallCommandTests {
+    let offlineTable = providerTable(baseURL: "http://127.0.0.1:9")
+
+    @Test func offlineCallStreamsTheMockAnswerAndLogsOneRecord() async throws {
+        let run = await runCall(["--offline", "--tag", "team=search", "--tag", "env=dev", "What", "is", "2+2?"], table: offlineTable, environment: [:])
+        #expect(run.status == 0)
+        #expect(run.stdout == "[mock gpt-test] What is 2+2?\n")
+        #expect(run.stderr == "")
+        let record = try #require(run.records.first)
+        #expect(run.records.count == 1)
+        #expect(record.timestamp == "2026-11-18T11:06:40.250Z")
+        #expect(record.route == "chat" && record.rule == "default" && record.model == "gpt" && record.provider == "local")
+        #expect(record.status == .ok && record.error == nil && record.attempts == 1 && record.fallbackFrom == nil)
+        #expect(record.usageEstimated && !record.cacheHit)
+        #expect(record.promptSHA256 == SHA256.hexDigest(of: "What is 2+2?") && record.promptChars == 12)
+        #expect(record.tags.map(\.key) == ["team", "env"] && record.tags.map(\.value) == ["search", "dev"])
+        #expect(record.baselineModel == "big" && (record.baselineCostUSD ?? 0) > record.costUSD)
+        #expect(record.id.count == 36)
+    }
+
+    @Test func offlineCanBeSwitchedOnByTheEnvironment() async {
+        let run = await runCall(["hello"], table: offlineTable, environment: ["MODELROUTE_OFFLINE": "1"])
+        #expect(run.status == 0 && run.stdout == "[mock gpt-test] hello\n")
+    }
+
+    @Test func thePromptIsReadFromStandardInputWithoutItsTrailingNewline() async throws {
+        let run = await runCall(["--offline"], table: offlineTable, stdin: Array("line one\nline two\n".utf8), environment: [:])
+        #expect(run.stdout == "[mock gpt-test] line one line two\n")
+        #expect(run.records.first?.promptChars == 17)
+    }
+
+    @Test func invalidUTF8OnStandardInputExits65() async {
+        let run = await runCall(["--offline"], table: offlineTable, stdin: [0x68, 0xFF, 0xFE], environment: [:])
+        #expect(run.status == 65 && run.stderr.contains("not valid UTF-8") && run.records.isEmpty)
+    }
+
+    @Test func anEmptyPromptExits66() async {
+        let run = await runCall(["--offline"], table: offlineTable, stdin: Array(" \n".utf8), environment: [:])
+        #expect(run.status == 66 && run.stderr.contains("no prompt") && run.records.isEmpty)
+    }
+
+    @Test func jsonPrintsOneObjectWithTheCallsNumbers() async throws {
+        let run = await runCall(["--offline", "--json", "--route", "claude", "hi there"], table: offlineTable, environment: [:])
+        #expect(run.status == 0)
+        let node = try JSONParser.parse(Array(run.stdout.utf8))
+        #expect(node["content"]?.stringValue == "[mock claude-test] hi there")
+        #expect(node["route"]?.stringValue == "claude" && node["rule"]?.stringValue == "override")
+        #expect(node["model"]?.stringValue == "claude" && node["provider"]?.stringValue == "local")
+        #expect(node["attempts"]?.intValue == 1 && node["input_tokens"]?.intValue != nil && node["cost_usd"] != nil)
+        #expect(node["baseline_cost_usd"] != nil && node["latency_ms"] != nil)
+        #expect(run.stdout.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func modelOverrideCallsOnlyThatModelAndLogsOverride() async throws {
+        let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"down"}}"#, status: 400)])
+        let run = await runCall(["--model", "big", "hi"], table: providerTable(baseURL: server.baseURL))
+        let record = try #require(run.records.first)
+        #expect(record.rule == "override" && record.model == "big" && record.route == "chat")
+        #expect(record.attempts == 1 && record.fallbackFrom == nil && server.requests.count == 1)
+        #expect(run.status == 69)
+        #expect(server.requests.first?.bodyText.contains(#""model":"big-test""#) == true)
+    }
+
+    @Test func unknownRouteOrModelIsAUsageErrorWithASuggestion() async {
+        let run = await runCall(["--route", "claud", "hi"], table: offlineTable, environment: [:])
+        #expect(run.status == 64 && run.stderr.contains("did you mean \"claude\"?"))
+        let model = await runCall(["--model", "gtp", "hi"], table: offlineTable, environment: [:])
+        #expect(model.status == 64 && model.stderr.contains("did you mean \"gpt\"?"))
+    }
+
+    @Test func aMissingKeyExits78BeforeAnyNetworkAndIsStillLogged() async throws {
+        let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["no"]))])
+        let run = await runCall(["hi"], table: providerTable(baseURL: server.baseURL), environment: [:])
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("TEST_OPENAI_KEY") && run.stderr.contains("\"openai\""))
+        #expect(run.stdout == "" && server.requests.isEmpty)
+        let record = try #require(run.records.first)
+        #expect(record.status == .error && record.attempts == 0 && record.error?.contains("TEST_OPENAI_KEY") == true)
+    }
+
+    @Test func aStreamCutMidAnswerExits75WithTheRecordAndNoRetry() async throws {
+        let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["half ", "an answer"]), hangUpAfter: 2)])
+        let run = await runCall(["hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 75)
+        #expect(run.stdout == "half an answer\n")
+        #expect(run.stderr.contains("broke off"))
+        let record = try #require(run.records.first)
+        #expect(record.status == .error && record.attempts == 1 && record.usageEstimated && record.outputTokens > 0)
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func everyModelFailingExits69WithOneRecord() async throws {
+        let server = try TestHTTPServer(responses: [
+            .json(#"{"error":{"message":"bad request"}}"#, status: 400),
+            .json(#"{"type":"error","error":{"type":"invalid_request_error","message":"also bad"}}"#, status: 400),
+        ])
+        let run = await runCall(["hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 69 && run.stdout == "")
+        #expect(run.stderr.contains("bad request") && run.stderr.contains("also bad"))
+        #expect(run.records.count == 1 && run.records.first?.status == .error && run.records.first?.attempts == 2)
+        #expect(run.records.first?.fallbackFrom == "gpt" && run.records.first?.model == "claude")
+    }
+
+    @Test func aFailedLogAppendKeepsTheAnswerButExitsNonZero() async {
+        let run = await runCall(["--offline", "keep me"], table: offlineTable, environment: [:], logFailure: .notImplemented)
+        #expect(run.stdout == "[mock gpt-test] keep me\n")
+        #expect(run.status != 0 && run.stderr.contains("log"))
+    }
+
+    @Test func ctrlCStopsTheCallExits130AndLogsCancelled() async throws {
+        let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["a", "b", "c"]), pause: 5)])
+        let cancellation = CancellationSignal()
+        let watcher = Task.detached {
+            _ = server.waitForRequests(1)
+            try? await Task.sleep(nanoseconds: 30_000_000)
+            cancellation.cancel()
+        }
+        let run = await runCall(["hi"], table: providerTable(baseURL: server.baseURL), cancellation: cancellation)
+        await watcher.value
+        #expect(run.status == 130)
+        let record = try #require(run.records.first)
+        #expect(record.status == .cancelled && record.error == "cancelled")
+    }
+
+    @Test func noKeyValueEverReachesStdoutStderrOrTheLog() async throws {
+        let echo = #"{"error":{"message":"Incorrect API key provided: \#(fakeOpenAIKey)"}}"#
+        let server = try TestHTTPServer(responses: [.json(echo, status: 401), .sse(Canned.anthropicStream(["fine"]))])
+        let run = await runCall(["--verbose", "--explain", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 0 && run.stdout == "fine\n")
+        let logged = run.records.map { String(describing: $0) }.joined()
+        for secret in [fakeOpenAIKey, fakeAnthropicKey, fakeGeminiKey] {
+            #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret) && !logged.contains(secret))
+        }
+        #expect(run.stderr.contains("TEST_OPENAI_KEY"))  // the variable's name is fine, and useful
+        #expect(run.stderr.contains("attempt 1") && run.stderr.contains("route chat"))
+    }
+}
