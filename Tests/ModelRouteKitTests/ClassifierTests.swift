@@ -54,6 +54,8 @@ import Testing
     @Test func linesCountLineBreaksPlusOne() throws {
         #expect(try decide("a\nb\r\nc", rules: "").features.lines == 3)
         #expect(try decide("", rules: "").features.lines == 0)
+        #expect(try decide("a\n", rules: "").features.lines == 1)
+        #expect(try decide("a\n\n", rules: "").features.lines == 2)
         #expect(try decide("a\nb\nc", rules: #"{"route": "power", "min_lines": 3}"#).route == "power")
         #expect(try decide("a\nb", rules: #"{"route": "power", "min_lines": 3}"#).route == "mid")
     }

@@ -101,7 +101,9 @@ public final class PromptScanner {
         }
         if fold && out > 0 && lastWasSpace { out -= 1 }  // no trailing space
         foldedCount = out
-        return PromptMeasurements(words: words, chars: chars, tokens: (quarters + 3) / 4, lines: chars == 0 ? 0 : newlines + 1)
+        // A final line break ends the last line rather than starting another, as in `wc -l` plus an unterminated last line.
+        let lines = chars == 0 ? 0 : newlines + (base[count - 1] == 0x0A ? 0 : 1)
+        return PromptMeasurements(words: words, chars: chars, tokens: (quarters + 3) / 4, lines: lines)
     }
 
     /// Byte offset of the first invalid UTF-8 sequence found by the last `scan`.
