@@ -3,10 +3,125 @@ import Testing
 import ModelRouteKit
 @testable import modelroute
 
-@Suite struct ArgumentParsingTests {
-    @Test func unknownOptionSuggestsTheClosest() async {
+@Suite struct CommandLineTests {
+    @Test func unknownOptionSuggestsTheClosestAndExits64() async {
         let result = await runCLI(["classify", "--forma", "csv"])
         #expect(result.status == 64)
-        #expect(result.stderr.contains("Did you mean '--format'?"))
+        #expect(result.stderr.contains("unknown option '--forma'. Did you mean '--format'?"))
+        #expect(result.stdout.isEmpty)
     }
+
+    @Test func optionsTakeValuesWithSpaceOrEquals() throws {
+        let spaced = try ArgumentParser.parse(["--format", "csv", "a.jsonl"], for: ClassifyCommand.spec)
+        let joined = try ArgumentParser.parse(["--format=csv", "a.jsonl"], for: ClassifyCommand.spec)
+        #expect(spaced.value("format") == "csv")
+        #expect(joined.value("format") == "csv")
+        #expect(joined.positionals == ["a.jsonl"])
+        let ended = try ArgumentParser.parse(["--", "--format"], for: ClassifyCommand.spec)
+        #expect(ended.positionals == ["--format"])
+    }
+
+    @Test func badValuesAndMissingValuesAreUsageErrors() async {
+        #expect(await runCLI(["classify", "--format", "xml"]).stderr.contains("expected one of table, jsonl, csv"))
+        #expect(await runCLI(["classify", "--format"]).status == 64)
+        #expect(await runCLI(["classify", "--lines=yes"]).stderr.contains("is a flag and takes no value"))
+    }
+
+    @Test func everyCommandHasHelp() async {
+        for command in [[], ["classify"], ["check"], ["report"]] {
+            let result = await runCLI(command + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("USAGE:"))
+            #expect(result.stdout.contains("OPTIONS:"))
+        }
+        #expect(await runCLI(["help", "classify"]).stdout.contains("modelroute classify"))
+    }
+
+    @Test func versionPrintsTheVersion() async {
+        let result = await runCLI(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "modelroute \(ModelRouteCommand.version)\n")
+    }
+
+    @Test func checkPrintsTheCompiledTableWithoutSecretValues() async throws {
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let result = await runCLI(["check", "--routes", routes], environment: ["OPENAI_API_KEY": "sk-secret-value-123"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("key: $OPENAI_API_KEY (set)"))
+        #expect(result.stdout.contains("key: $ANTHROPIC_API_KEY (not set)"))
+        #expect(result.stdout.contains("Rules (tried in order"))
+        #expect(result.stdout.contains("otherwise → mid"))
+        #expect(!result.stdout.contains("sk-secret-value-123"))
+    }
+
+    @Test func anInvalidTableExits78WithItsLocation() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let routes = try directory.write("routes.json", tableJSON(rules: #"{"route": "fast", "min_word": 3}"#))
+        let result = await runCLI(["check", "--routes", routes])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("routes.json:"))
+        #expect(result.stderr.contains("rules[0].min_word"))
+        #expect(result.stderr.contains("did you mean \"min_words\"?"))
+    }
+
+    @Test func dryRunPrintsTheDecisionAndTheCostWithoutANetworkCall() async throws {
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let result = await runCLI(["--dry-run", "--routes", routes, "Please", "reformat", "this", "list"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("route: fast"))
+        #expect(result.stdout.contains("rule: trivial-task"))
+        #expect(result.stdout.contains("estimated input cost:"))
+        let explained = await runCLI(["--dry-run", "--explain", "--routes", routes], stdin: "Please reformat this list")
+        #expect(explained.stdout.contains("✗ free-tier"))
+        #expect(explained.stdout.contains("✓ trivial-task"))
+    }
+
+    @Test func dryRunReadsTheTierFromTheFlagOrTheEnvironment() async throws {
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let prompt = "Design a system for payments"
+        #expect(await runCLI(["--dry-run", "--routes", routes, "--tier", "free", prompt]).stdout.contains("rule: free-tier"))
+        #expect(await runCLI(["--dry-run", "--routes", routes, prompt], environment: ["MODELROUTE_TIER": "free"]).stdout.contains("rule: free-tier"))
+        #expect(await runCLI(["--dry-run", "--routes", routes, prompt]).stdout.contains("rule: deep-reasoning"))
+    }
+
+    @Test func invalidUTF8OnStandardInputExits65() async throws {
+        let stdout = OutputSink.memory()
+        let stderr = OutputSink.memory()
+        let context = CommandContext(
+            stdout: stdout, stderr: stderr, stdin: .memory([0x61, 0xFF, 0x62]), environment: [:],
+            currentDirectory: "/", now: { Date() }, timeZone: TimeZone(identifier: "UTC") ?? .current)
+        let status = await ModelRouteCommand.run(arguments: ["--dry-run"], context: context)
+        #expect(status == 65)
+        #expect(stderr.captured.contains("not valid UTF-8 (first bad byte at offset 1)"))
+    }
+
+    @Test func theExampleScriptRunsAgainstTheBuiltCommand() throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repositoryRoot.appendingPathComponent("Examples/dry-run-pipeline.sh").path]
+        process.environment = ["MODELROUTE": binary, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("saves"))
+    }
+}
+
+/// The path of a product built next to the test runner (`.build/debug/NAME`), if present.
+func builtProduct(_ name: String) -> String? {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return nil
 }

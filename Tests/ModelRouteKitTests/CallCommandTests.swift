@@ -82,7 +82,7 @@ func runCall(
 
     @Test func anEmptyPromptExits66() async {
         let run = await runCall(["--offline"], table: offlineTable, stdin: Array(" \n".utf8), environment: [:])
-        #expect(run.status == 66 && run.stderr.contains("no prompt") && run.records.isEmpty)
+        #expect(run.status == 66 && run.stderr.contains("empty") && run.records.isEmpty)
     }
 
     @Test func jsonPrintsOneObjectWithTheCallsNumbers() async throws {
@@ -101,7 +101,7 @@ func runCall(
         let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"down"}}"#, status: 400)])
         let run = await runCall(["--model", "big", "hi"], table: providerTable(baseURL: server.baseURL))
         let record = try #require(run.records.first)
-        #expect(record.rule == "override" && record.model == "big" && record.route == "chat")
+        #expect(record.rule == "override" && record.model == "big" && record.route == "big")
         #expect(record.attempts == 1 && record.fallbackFrom == nil && server.requests.count == 1)
         #expect(run.status == 69)
         #expect(server.requests.first?.bodyText.contains(#""model":"big-test""#) == true)

@@ -14,19 +14,263 @@ public struct ClassificationContext: Sendable {
         self.date = date
         self.timeZone = timeZone
     }
+
+    /// The local hour (0–23) of `date` in `timeZone`.
+    var localHour: Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.component(.hour, from: date)
+    }
 }
 
 /// Decides a route for a prompt from a routing table, locally and in microseconds.
+///
+/// Rules are tried in order; the first whose conditions all hold decides; when none
+/// does, the table's default route is used.
 public struct Classifier: Sendable {
     public let table: RoutingTable
+    private let automaton: KeywordAutomaton
+    private let rules: [CompiledRule]
+    private let needsFolding: Bool
+    private let needsCode: Bool
+
+    /// Number of distinct keyword patterns compiled from the table.
+    var patternCount: Int { automaton.patternCount }
+
+    /// A rule with its keywords replaced by automaton pattern indices.
+    private struct CompiledRule: Sendable {
+        enum Test: Sendable {
+            case any([Int], [String])
+            case all([Int], [String])
+            case none([Int], Int, [String])
+            case bound(Measure, BoundKind, Int)
+            case hasCode(Bool)
+            case tier(Set<String>)
+            case hours(HourWindow)
+        }
+        var name: String
+        var index: Int
+        var route: String
+        var model: String
+        var tests: [Test]
+    }
 
     public init(table: RoutingTable) {
         self.table = table
+        var keywords: [(folded: [UInt8], mode: KeywordMatchMode)] = []
+        var indexByKey: [String: Int] = [:]
+        func patternIndex(_ keyword: String, _ mode: KeywordMatchMode) -> Int {
+            let folded = TextFolding.normalizeKeyword(keyword)
+            let key = mode.rawValue + ":" + String(decoding: folded, as: UTF8.self)
+            if let existing = indexByKey[key] { return existing }
+            keywords.append((folded, mode))
+            indexByKey[key] = keywords.count - 1
+            return keywords.count - 1
+        }
+        var compiled: [CompiledRule] = []
+        var needsCode = false
+        for (index, rule) in table.rules.enumerated() {
+            var tests: [CompiledRule.Test] = []
+            for condition in rule.conditions {
+                switch condition {
+                case .any(let list): tests.append(.any(list.map { patternIndex($0, rule.match) }, list))
+                case .all(let list): tests.append(.all(list.map { patternIndex($0, rule.match) }, list))
+                case .none(let list): tests.append(.none(list.map { patternIndex($0, rule.match) }, list.count, list))
+                case .bound(let measure, let kind, let limit): tests.append(.bound(measure, kind, limit))
+                case .hasCode(let flag):
+                    needsCode = true
+                    tests.append(.hasCode(flag))
+                case .tier(let tiers): tests.append(.tier(Set(tiers)))
+                case .hours(let window): tests.append(.hours(window))
+                }
+            }
+            let model = table.route(named: rule.route)?.model ?? ""
+            compiled.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model, tests: tests))
+        }
+        automaton = KeywordAutomaton(keywords: keywords)
+        rules = compiled
+        needsFolding = !keywords.isEmpty
+        self.needsCode = needsCode
     }
 
     /// Classifies a prompt.
     public func classify(_ prompt: String, context: ClassificationContext) -> RoutingDecision {
-        let route = table.route(named: table.defaultRoute)
-        return RoutingDecision(route: table.defaultRoute, model: route?.model ?? "", reason: .defaultRoute, evidence: [], features: PromptMeasurements())
+        var prompt = prompt
+        let scratch = ClassifierScratch(classifier: self)
+        // A Swift String is always valid UTF-8, so the decision always exists.
+        return prompt.withUTF8 { classify(utf8: $0, context: context, scratch: scratch) } ?? defaultDecision(PromptMeasurements())
+    }
+
+    /// Classifies UTF-8 bytes, reusing `scratch` between calls. Returns nil when the bytes
+    /// are not valid UTF-8 (`scratch.scanner.invalidOffset` says where).
+    public func classify(utf8 prompt: UnsafeBufferPointer<UInt8>, context: ClassificationContext, scratch: ClassifierScratch) -> RoutingDecision? {
+        guard var measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
+        scratch.matches.removeAll()
+        if needsFolding {
+            automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches)
+        }
+        var state = EvaluationState()
+        for rule in rules {
+            guard case .holds(let evidence) = evaluate(rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false) else { continue }
+            measurements.hasCode = state.hasCode
+            return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
+        }
+        if needsCode && state.hasCode == nil { state.hasCode = CodeDetector.containsCode(prompt) }
+        measurements.hasCode = state.hasCode
+        return defaultDecision(measurements)
+    }
+
+    /// One rule's verdict on a prompt, with the first failing condition when asked.
+    public struct RuleTrace: Sendable, Equatable {
+        public var rule: String
+        public var route: String
+        public var holds: Bool
+        /// Why it held (evidence) or why not (the first condition that failed).
+        public var detail: String
+    }
+
+    /// Every rule tried in order up to and including the one that decided, each with
+    /// why it held or failed: what `--explain` prints.
+    public func trace(_ prompt: String, context: ClassificationContext) -> [RuleTrace] {
+        var prompt = prompt
+        let scratch = ClassifierScratch(classifier: self)
+        return prompt.withUTF8 { utf8 in
+            guard let measurements = scratch.scanner.scan(utf8, fold: needsFolding) else { return [] }
+            scratch.matches.removeAll()
+            if needsFolding { automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches) }
+            var state = EvaluationState()
+            var traces: [RuleTrace] = []
+            for rule in rules {
+                switch evaluate(rule, prompt: utf8, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: true) {
+                case .holds(let evidence):
+                    let detail = evidence.isEmpty ? "no conditions: always holds" : evidence.map(\.description).joined(separator: "; ")
+                    traces.append(RuleTrace(rule: rule.name, route: rule.route, holds: true, detail: detail))
+                    return traces
+                case .fails(let reason):
+                    traces.append(RuleTrace(rule: rule.name, route: rule.route, holds: false, detail: reason ?? ""))
+                }
+            }
+            return traces
+        }
+    }
+
+    /// Facts computed at most once per prompt, when a rule first needs them.
+    private struct EvaluationState {
+        var hasCode: Bool?
+        var hour: Int?
+    }
+
+    private enum Verdict {
+        case holds([Evidence])
+        case fails(String?)
+    }
+
+    private func evaluate(
+        _ rule: CompiledRule, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
+        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool
+    ) -> Verdict {
+        var evidence: [Evidence] = []
+        for test in rule.tests {
+            switch test {
+            case .any(let indices, let words):
+                let found = indices.indices.filter { scratch.matches.contains(indices[$0]) }.map { words[$0] }
+                if found.isEmpty { return .fails(describeFailure ? "any: none of \(words.count) keywords found" : nil) }
+                evidence.append(.keywordsFound(condition: "any", keywords: found))
+            case .all(let indices, let words):
+                let missing = indices.indices.filter { !scratch.matches.contains(indices[$0]) }.map { words[$0] }
+                if !missing.isEmpty {
+                    return .fails(describeFailure ? "all: missing " + missing.map { "\"\($0)\"" }.joined(separator: ", ") : nil)
+                }
+                evidence.append(.keywordsFound(condition: "all", keywords: words))
+            case .none(let indices, let count, let words):
+                let present = indices.indices.filter { scratch.matches.contains(indices[$0]) }
+                if !present.isEmpty {
+                    guard describeFailure else { return .fails(nil) }
+                    let names = present.map { words[$0] }
+                    return .fails("none: found " + names.map { "\"\($0)\"" }.joined(separator: ", "))
+                }
+                evidence.append(.keywordsAbsent(count: count))
+            case .bound(let measure, let kind, let limit):
+                let value = measurements[measure]
+                if kind == .min ? value < limit : value > limit {
+                    let symbol = kind == .min ? "<" : ">"
+                    return .fails(describeFailure ? "\(measure.rawValue) \(value) \(symbol) \(kind.rawValue)_\(measure.rawValue) \(limit)" : nil)
+                }
+                evidence.append(.measure(measure, value: value, bound: kind, limit: limit))
+            case .hasCode(let expected):
+                let actual = state.hasCode ?? CodeDetector.containsCode(prompt)
+                state.hasCode = actual
+                if actual != expected { return .fails(describeFailure ? "has_code: the prompt \(actual ? "contains" : "contains no") code" : nil) }
+                evidence.append(.hasCode(actual))
+            case .tier(let tiers):
+                guard let tier = context.tier, tiers.contains(tier) else {
+                    return .fails(describeFailure ? (context.tier.map { "tier \"\($0)\" is not listed" } ?? "tier: no tier given (--tier or MODELROUTE_TIER)") : nil)
+                }
+                evidence.append(.tier(tier))
+            case .hours(let window):
+                let current = state.hour ?? context.localHour
+                state.hour = current
+                if !window.contains(hour: current) { return .fails(describeFailure ? "local hour \(current) is outside \(window)" : nil) }
+                evidence.append(.hour(current, window: window))
+            }
+        }
+        return .holds(evidence)
+    }
+
+    private func defaultDecision(_ measurements: PromptMeasurements) -> RoutingDecision {
+        RoutingDecision(
+            route: table.defaultRoute, model: table.route(named: table.defaultRoute)?.model ?? "", reason: .defaultRoute,
+            evidence: [], features: measurements)
+    }
+
+    /// The decision for `--route NAME` or `--model NAME`, measured like any other prompt.
+    public func override(route: String?, model: String?, prompt: String) throws(RoutingError) -> RoutingDecision {
+        var measured = classify(prompt, context: ClassificationContext()).features
+        measured.hasCode = nil
+        if let route {
+            guard let config = table.route(named: route) else {
+                throw .unknownRoute(route, known: table.routes.map(\.name))
+            }
+            if let model, table.model(named: model) == nil { throw .unknownModel(model, known: table.models.map(\.name)) }
+            return RoutingDecision(route: route, model: model ?? config.model, reason: .override, evidence: [], features: measured)
+        }
+        if let model {
+            guard table.model(named: model) != nil else { throw .unknownModel(model, known: table.models.map(\.name)) }
+            // A model alone keeps the route whose primary model it is, else names no route.
+            let route = table.routes.first { $0.model == model }?.name ?? model
+            return RoutingDecision(route: route, model: model, reason: .override, evidence: [], features: measured)
+        }
+        return classify(prompt, context: ClassificationContext())
+    }
+}
+
+/// Per-thread buffers for classifying many prompts without allocating.
+public final class ClassifierScratch {
+    let scanner = PromptScanner()
+    var matches: MatchSet
+
+    public init(classifier: Classifier) {
+        matches = MatchSet(count: classifier.patternCount)
+    }
+
+    /// Byte offset of the first invalid UTF-8 byte in the last prompt, if it was invalid.
+    public var invalidOffset: Int? { scanner.invalidOffset }
+}
+
+
+/// A route or model named on the command line that the table does not have. Exit 64.
+public enum RoutingError: ModelRouteError, Equatable {
+    case unknownRoute(String, known: [String])
+    case unknownModel(String, known: [String])
+
+    public var exitCode: ExitCode { .usage }
+
+    public var message: String {
+        switch self {
+        case .unknownRoute(let name, let known):
+            return "unknown route \"\(name)\"\(Suggestions.didYouMean(name, among: known)) (routes: \(known.joined(separator: ", ")))"
+        case .unknownModel(let name, let known):
+            return "unknown model \"\(name)\"\(Suggestions.didYouMean(name, among: known)) (models: \(known.joined(separator: ", ")))"
+        }
     }
 }

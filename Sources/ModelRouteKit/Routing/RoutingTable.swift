@@ -160,7 +160,9 @@ public struct ModelPricing: Sendable, Equatable {
         let cached = max(0, min(cachedInputTokens, inputTokens))
         let uncached = inputTokens - cached
         let cachedPrice = cachedInputPerMillion ?? inputPerMillion
-        return (Double(uncached) * inputPerMillion + Double(cached) * cachedPrice + Double(outputTokens) * outputPerMillion) / 1_000_000
+        let raw = (Double(uncached) * inputPerMillion + Double(cached) * cachedPrice + Double(outputTokens) * outputPerMillion) / 1_000_000
+        // Rounded to 1e-10 USD, so logs and reports show 3.6e-06, not 3.6000000000000003e-06.
+        return (raw * 1e10).rounded() / 1e10
     }
 }
 

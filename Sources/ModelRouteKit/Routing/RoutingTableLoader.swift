@@ -1,15 +1,65 @@
-/// Finds, reads and validates routes.json. (Interface fixed; implementation in progress.)
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds, reads and validates routes.json.
 public enum RoutingTableLoader {
-    /// Loads the table from the first place found: `explicitPath` (`--routes`),
+    /// Where a table was found.
+    public enum Origin: Sendable, Equatable {
+        /// A file, and which rule of the search order chose it.
+        case file(path: String, via: String)
+        /// The default compiled into the binary.
+        case embedded
+    }
+
+    /// Decides where the table comes from, first found wins: `explicitPath` (`--routes`),
     /// `$MODELROUTE_ROUTES`, `./routes.json`, `$XDG_CONFIG_HOME/modelroute/routes.json`
-    /// (default `~/.config/modelroute/routes.json`), else the embedded default.
+    /// (`~/.config/modelroute/routes.json` when XDG_CONFIG_HOME is unset), else the
+    /// embedded default. A path given explicitly must exist; the others are looked for.
+    public static func locate(explicitPath: String?, environment: [String: String], currentDirectory: String) -> Origin {
+        if let explicitPath { return .file(path: explicitPath, via: "--routes") }
+        if let path = environment["MODELROUTE_ROUTES"], !path.isEmpty { return .file(path: path, via: "$MODELROUTE_ROUTES") }
+        let local = currentDirectory.hasSuffix("/") ? currentDirectory + "routes.json" : currentDirectory + "/routes.json"
+        if FileReader.isRegularFile(local) { return .file(path: local, via: "./routes.json") }
+        let configHome: String
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
+            configHome = xdg
+        } else if let home = environment["HOME"], !home.isEmpty {
+            configHome = home + "/.config"
+        } else {
+            return .embedded
+        }
+        let user = configHome + "/modelroute/routes.json"
+        if FileReader.isRegularFile(user) { return .file(path: user, via: "$XDG_CONFIG_HOME") }
+        return .embedded
+    }
+
+    /// Loads the table from the first place `locate` finds.
     public static func locateAndLoad(explicitPath: String?, environment: [String: String], currentDirectory: String) throws(ConfigError) -> RoutingTable {
-        throw ConfigError.invalid(path: "", message: "not implemented", source: "", location: nil)
+        switch locate(explicitPath: explicitPath, environment: environment, currentDirectory: currentDirectory) {
+        case .embedded:
+            return try load(json: Array(EmbeddedRoutes.json.utf8), source: "embedded default routes.json")
+        case .file(let path, _):
+            let bytes: [UInt8]
+            do {
+                bytes = try FileReader.readAll(path: path)
+            } catch {
+                throw .unreadable(file: path, reason: error.reason)
+            }
+            return try load(json: bytes, source: path)
+        }
     }
 
     /// Parses and validates routes.json text; `source` names it in errors.
     public static func load(json: [UInt8], source: String) throws(ConfigError) -> RoutingTable {
-        throw ConfigError.invalid(path: "", message: "not implemented", source: source, location: nil)
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(json)
+        } catch {
+            throw .syntax(source: source, location: SourceLocation(offset: error.offset, in: json), message: error.message)
+        }
+        var reader = TableReader(source: source, text: json)
+        return try reader.readTable(root)
     }
 }
 
@@ -34,5 +84,357 @@ public enum ConfigError: ModelRouteError, Equatable {
             let place = location.map { "\(source):\($0.line):\($0.column)" } ?? source
             return "\(place): \(path.isEmpty ? "" : path + ": ")\(message)"
         }
+    }
+}
+
+/// Walks the parsed JSON with a key path, so every error names `rules[2].min_words`
+/// and the line and column where it is written.
+private struct TableReader {
+    let source: String
+    let text: [UInt8]
+
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "providers", "models", "routes", "rules"]
+    static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
+    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"]
+    static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry"]
+    static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
+    static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
+    static let ruleKeys = ["name", "route", "match", "any", "all", "none"] + boundKeys + ["has_code", "tier", "hours"]
+
+    func error(_ path: String, _ message: String, at node: JSONNode?) -> ConfigError {
+        .invalid(path: path, message: message, source: source, location: node.map { SourceLocation(offset: $0.offset, in: text) })
+    }
+
+    func keyError(_ path: String, _ message: String, at offset: Int) -> ConfigError {
+        .invalid(path: path, message: message, source: source, location: SourceLocation(offset: offset, in: text))
+    }
+
+    /// The members of an object, after checking that every key is known. Keys that
+    /// start with "_" are comments and are skipped.
+    func members(_ node: JSONNode, _ path: String, known: [String], what: String) throws(ConfigError) -> [JSONMember] {
+        guard case .object(let members) = node.value else {
+            throw error(path, "\(what) must be an object, not \(node.value.kindDescription)", at: node)
+        }
+        var result: [JSONMember] = []
+        for member in members where !member.key.hasPrefix("_") {
+            guard known.contains(member.key) else {
+                let memberPath = path.isEmpty ? member.key : "\(path).\(member.key)"
+                throw keyError(
+                    memberPath, "unknown key \"\(member.key)\" in \(what)" + Suggestions.didYouMean(member.key, among: known)
+                        + " (known keys: \(known.joined(separator: ", ")))", at: member.keyOffset)
+            }
+            result.append(member)
+        }
+        return result
+    }
+
+    func named(_ members: [JSONMember], _ key: String) -> JSONNode? { members.first { $0.key == key }?.value }
+
+    func required(_ members: [JSONMember], _ key: String, _ path: String, in node: JSONNode, what: String) throws(ConfigError) -> JSONNode {
+        guard let value = named(members, key) else {
+            throw error(path, "\(what) is missing the required key \"\(key)\"", at: node)
+        }
+        return value
+    }
+
+    func string(_ node: JSONNode, _ path: String, allowEmpty: Bool = false) throws(ConfigError) -> String {
+        guard case .string(let value) = node.value else {
+            throw error(path, "expected a string, found \(node.value.kindDescription)", at: node)
+        }
+        if !allowEmpty, value.allSatisfy(\.isWhitespace) { throw error(path, "must not be empty", at: node) }
+        return value
+    }
+
+    func integer(_ node: JSONNode, _ path: String, minimum: Int, maximum: Int = Int(Int32.max)) throws(ConfigError) -> Int {
+        guard case .number(let value) = node.value else {
+            throw error(path, "expected a whole number, found \(node.value.kindDescription)", at: node)
+        }
+        guard value == value.rounded(), value >= Double(minimum), value <= Double(maximum) else {
+            throw error(path, "expected a whole number from \(minimum) to \(maximum), found \(JSONValue.number(value).numberText)", at: node)
+        }
+        return Int(value)
+    }
+
+    func number(_ node: JSONNode, _ path: String, what: String) throws(ConfigError) -> Double {
+        guard case .number(let value) = node.value else {
+            throw error(path, "expected a number, found \(node.value.kindDescription)", at: node)
+        }
+        guard value >= 0 else { throw error(path, "\(what) must not be negative, found \(JSONValue.number(value).numberText)", at: node) }
+        return value
+    }
+
+    func stringList(_ node: JSONNode, _ path: String, what: String) throws(ConfigError) -> [String] {
+        guard case .array(let elements) = node.value else {
+            throw error(path, "expected an array of \(what), found \(node.value.kindDescription)", at: node)
+        }
+        guard !elements.isEmpty else { throw error(path, "the list is empty; give at least one \(what.dropLast()) or remove the key", at: node) }
+        var result: [String] = []
+        for (index, element) in elements.enumerated() {
+            let value = try string(element, "\(path)[\(index)]", allowEmpty: true)
+            if value.allSatisfy(\.isWhitespace) { throw error("\(path)[\(index)]", "empty \(what.dropLast()); remove it or write one", at: element) }
+            result.append(value)
+        }
+        return result
+    }
+
+    func reference(_ node: JSONNode, _ path: String, to kind: String, among names: [String]) throws(ConfigError) -> String {
+        let name = try string(node, path)
+        guard names.contains(name) else {
+            throw error(
+                path, "unknown \(kind) \"\(name)\"" + Suggestions.didYouMean(name, among: names)
+                    + " (\(kind)s: \(names.joined(separator: ", ")))", at: node)
+        }
+        return name
+    }
+
+    mutating func readTable(_ root: JSONNode) throws(ConfigError) -> RoutingTable {
+        let top = try members(root, "", known: TableReader.topLevelKeys, what: "the routing table")
+        let versionNode = try required(top, "version", "version", in: root, what: "the routing table")
+        guard case .number(let version) = versionNode.value, version == 1 else {
+            throw error("version", "unsupported version \(versionNode.value.numberText); this modelroute reads version 1", at: versionNode)
+        }
+
+        let providersNode = try required(top, "providers", "providers", in: root, what: "the routing table")
+        let providerMembers = try members(providersNode, "providers", known: [], what: "providers", allowAnyKey: true)
+        guard !providerMembers.isEmpty else { throw error("providers", "define at least one provider", at: providersNode) }
+        var providers: [ProviderConfig] = []
+        for member in providerMembers { providers.append(try readProvider(member)) }
+
+        let modelsNode = try required(top, "models", "models", in: root, what: "the routing table")
+        let modelMembers = try members(modelsNode, "models", known: [], what: "models", allowAnyKey: true)
+        guard !modelMembers.isEmpty else { throw error("models", "define at least one model", at: modelsNode) }
+        var models: [ModelConfig] = []
+        for member in modelMembers { models.append(try readModel(member, providers: providers.map(\.name))) }
+        let modelNames = models.map(\.name)
+
+        let routesNode = try required(top, "routes", "routes", in: root, what: "the routing table")
+        let routeMembers = try members(routesNode, "routes", known: [], what: "routes", allowAnyKey: true)
+        guard !routeMembers.isEmpty else { throw error("routes", "define at least one route", at: routesNode) }
+        var routes: [RouteConfig] = []
+        for member in routeMembers { routes.append(try readRoute(member, models: modelNames)) }
+        let routeNames = routes.map(\.name)
+
+        let defaultNode = try required(top, "default_route", "default_route", in: root, what: "the routing table")
+        let defaultRoute = try reference(defaultNode, "default_route", to: "route", among: routeNames)
+
+        var baselineModel = routes.first { $0.name == defaultRoute }?.model ?? modelNames[0]
+        if let node = named(top, "baseline_model") {
+            baselineModel = try reference(node, "baseline_model", to: "model", among: modelNames)
+        }
+
+        var keywordMatch = KeywordMatchMode.word
+        if let node = named(top, "keyword_match") { keywordMatch = try matchMode(node, "keyword_match") }
+
+        var rules: [Rule] = []
+        if let rulesNode = named(top, "rules") {
+            guard case .array(let elements) = rulesNode.value else {
+                throw error("rules", "expected an array of rules, found \(rulesNode.value.kindDescription)", at: rulesNode)
+            }
+            for (index, element) in elements.enumerated() {
+                let rule = try readRule(element, index: index, routes: routeNames, defaultMatch: keywordMatch)
+                if rules.contains(where: { $0.name == rule.name }) {
+                    throw error("rules[\(index)].name", "duplicate rule name \"\(rule.name)\"; rule names appear in logs and must be unique", at: element["name"] ?? element)
+                }
+                rules.append(rule)
+            }
+        }
+        return RoutingTable(
+            version: 1, defaultRoute: defaultRoute, baselineModel: baselineModel, keywordMatch: keywordMatch,
+            providers: providers, models: models, routes: routes, rules: rules, source: source)
+    }
+
+    /// Object members where any key is allowed (names of providers, models, routes).
+    func members(_ node: JSONNode, _ path: String, known: [String], what: String, allowAnyKey: Bool) throws(ConfigError) -> [JSONMember] {
+        guard case .object(let members) = node.value else {
+            throw error(path, "\(what) must be an object keyed by name, not \(node.value.kindDescription)", at: node)
+        }
+        for member in members where member.key.allSatisfy(\.isWhitespace) {
+            throw keyError(path, "a name in \(what) is empty", at: member.keyOffset)
+        }
+        return members.filter { !$0.key.hasPrefix("_") }
+    }
+
+    func matchMode(_ node: JSONNode, _ path: String) throws(ConfigError) -> KeywordMatchMode {
+        let text = try string(node, path)
+        guard let mode = KeywordMatchMode(rawValue: text) else {
+            throw error(path, "expected \"word\" or \"substring\", found \"\(text)\"" + Suggestions.didYouMean(text, among: KeywordMatchMode.allCases.map(\.rawValue)), at: node)
+        }
+        return mode
+    }
+
+    func readProvider(_ member: JSONMember) throws(ConfigError) -> ProviderConfig {
+        let path = "providers.\(member.key)"
+        let fields = try members(member.value, path, known: TableReader.providerKeys, what: "a provider")
+        let typeNode = try required(fields, "type", path, in: member.value, what: "provider \"\(member.key)\"")
+        let typeText = try string(typeNode, "\(path).type")
+        guard let type = ProviderType(rawValue: typeText) else {
+            let names = ProviderType.allCases.map(\.rawValue)
+            throw error("\(path).type", "unknown provider type \"\(typeText)\"" + Suggestions.didYouMean(typeText, among: names) + " (types: \(names.joined(separator: ", ")))", at: typeNode)
+        }
+        var baseURL = type.defaultBaseURL
+        var customURL = false
+        if let node = named(fields, "base_url") {
+            var url = try string(node, "\(path).base_url")
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw error("\(path).base_url", "expected an http:// or https:// URL, found \"\(url)\"", at: node)
+            }
+            while url.hasSuffix("/") { url.removeLast() }
+            customURL = url != type.defaultBaseURL
+            baseURL = url
+        }
+        // A custom base URL (a local server, say) needs no key unless one is named.
+        var keyVariable = customURL && type == .openai ? nil : type.defaultAPIKeyEnvironmentVariable
+        if let node = named(fields, "api_key_env") {
+            if case .null = node.value {
+                keyVariable = nil
+            } else {
+                let name = try string(node, "\(path).api_key_env")
+                guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !(name.first?.isNumber ?? true) else {
+                    throw error("\(path).api_key_env", "expected the NAME of an environment variable (letters, digits, _), not its value", at: node)
+                }
+                keyVariable = name
+            }
+        }
+        var headers: [(name: String, value: String)] = []
+        if let node = named(fields, "headers") {
+            guard case .object(let pairs) = node.value else {
+                throw error("\(path).headers", "expected an object of header names to string values, found \(node.value.kindDescription)", at: node)
+            }
+            for pair in pairs {
+                headers.append((pair.key, try string(pair.value, "\(path).headers.\(pair.key)", allowEmpty: true)))
+            }
+        }
+        let retry = try named(fields, "retry").map { (node) throws(ConfigError) in try readRetry(node, "\(path).retry") }
+        var timeout: Double?
+        if let node = named(fields, "timeout_s") {
+            let value = try number(node, "\(path).timeout_s", what: "a timeout")
+            guard value > 0 else { throw error("\(path).timeout_s", "a timeout must be more than 0 seconds", at: node) }
+            timeout = value
+        }
+        if type == .mock { keyVariable = nil }
+        return ProviderConfig(
+            name: member.key, type: type, baseURL: type == .mock ? nil : baseURL, apiKeyEnvironmentVariable: keyVariable,
+            headers: headers, retry: retry, timeoutSeconds: timeout)
+    }
+
+    func readRetry(_ node: JSONNode, _ path: String) throws(ConfigError) -> RetryPolicy {
+        let fields = try members(node, path, known: TableReader.retryKeys, what: "a retry policy")
+        var policy = RetryPolicy.default
+        if let value = named(fields, "retries") { policy.retries = try integer(value, "\(path).retries", minimum: 0, maximum: 10) }
+        if let value = named(fields, "initial_delay_ms") {
+            policy.initialDelaySeconds = Double(try integer(value, "\(path).initial_delay_ms", minimum: 0, maximum: 60_000)) / 1000
+        }
+        if let value = named(fields, "max_delay_s") {
+            policy.maxDelaySeconds = try number(value, "\(path).max_delay_s", what: "a delay")
+        }
+        return policy
+    }
+
+    func readModel(_ member: JSONMember, providers: [String]) throws(ConfigError) -> ModelConfig {
+        let path = "models.\(member.key)"
+        let what = "model \"\(member.key)\""
+        let fields = try members(member.value, path, known: TableReader.modelKeys, what: "a model")
+        let provider = try reference(try required(fields, "provider", path, in: member.value, what: what), "\(path).provider", to: "provider", among: providers)
+        let id = try named(fields, "id").map { (node) throws(ConfigError) in try string(node, "\(path).id") }
+        let input = try number(try required(fields, "input_per_mtok", path, in: member.value, what: what), "\(path).input_per_mtok", what: "a price")
+        let output = try number(try required(fields, "output_per_mtok", path, in: member.value, what: what), "\(path).output_per_mtok", what: "a price")
+        let cached = try named(fields, "cached_input_per_mtok").map { (node) throws(ConfigError) in
+            try number(node, "\(path).cached_input_per_mtok", what: "a price")
+        }
+        return ModelConfig(
+            name: member.key, provider: provider, id: id,
+            pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached))
+    }
+
+    func readRoute(_ member: JSONMember, models: [String]) throws(ConfigError) -> RouteConfig {
+        let path = "routes.\(member.key)"
+        let fields = try members(member.value, path, known: TableReader.routeKeys, what: "a route")
+        let model = try reference(try required(fields, "model", path, in: member.value, what: "route \"\(member.key)\""), "\(path).model", to: "model", among: models)
+        var fallbacks: [String] = []
+        if let node = named(fields, "fallbacks") {
+            guard case .array(let elements) = node.value else {
+                throw error("\(path).fallbacks", "expected an array of model names, found \(node.value.kindDescription)", at: node)
+            }
+            for (index, element) in elements.enumerated() {
+                let name = try reference(element, "\(path).fallbacks[\(index)]", to: "model", among: models)
+                guard name != model, !fallbacks.contains(name) else {
+                    throw error("\(path).fallbacks[\(index)]", "\"\(name)\" is already tried earlier on this route", at: element)
+                }
+                fallbacks.append(name)
+            }
+        }
+        let maxTokens = try named(fields, "max_tokens").map { (node) throws(ConfigError) in try integer(node, "\(path).max_tokens", minimum: 1) }
+        let system = try named(fields, "system").map { (node) throws(ConfigError) in try string(node, "\(path).system") }
+        let retry = try named(fields, "retry").map { (node) throws(ConfigError) in try readRetry(node, "\(path).retry") }
+        return RouteConfig(name: member.key, model: model, fallbacks: fallbacks, maxTokens: maxTokens, system: system, retry: retry)
+    }
+
+    func readRule(_ node: JSONNode, index: Int, routes: [String], defaultMatch: KeywordMatchMode) throws(ConfigError) -> Rule {
+        let path = "rules[\(index)]"
+        let fields = try members(node, path, known: TableReader.ruleKeys, what: "a rule")
+        let name = try named(fields, "name").map { (node) throws(ConfigError) in try string(node, "\(path).name") } ?? "rule-\(index + 1)"
+        let route = try reference(try required(fields, "route", path, in: node, what: "rule \"\(name)\""), "\(path).route", to: "route", among: routes)
+        var match = defaultMatch
+        if let value = named(fields, "match") { match = try matchMode(value, "\(path).match") }
+        var conditions: [Condition] = []
+        var bounds: [String: (Int, JSONNode)] = [:]
+        for field in fields {
+            let fieldPath = "\(path).\(field.key)"
+            switch field.key {
+            case "name", "route", "match":
+                continue
+            case "any": conditions.append(.any(try stringList(field.value, fieldPath, what: "keywords")))
+            case "all": conditions.append(.all(try stringList(field.value, fieldPath, what: "keywords")))
+            case "none": conditions.append(.none(try stringList(field.value, fieldPath, what: "keywords")))
+            case "has_code":
+                guard case .bool(let flag) = field.value.value else {
+                    throw error(fieldPath, "expected true or false, found \(field.value.value.kindDescription)", at: field.value)
+                }
+                conditions.append(.hasCode(flag))
+            case "tier": conditions.append(.tier(try stringList(field.value, fieldPath, what: "tiers")))
+            case "hours": conditions.append(.hours(try hourWindow(field.value, fieldPath)))
+            default:
+                let parts = field.key.split(separator: "_", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let kind = BoundKind(rawValue: parts[0]), let measure = Measure(rawValue: parts[1]) else { continue }
+                let limit = try integer(field.value, fieldPath, minimum: 0)
+                bounds[field.key] = (limit, field.value)
+                conditions.append(.bound(measure, kind, limit))
+            }
+        }
+        for measure in Measure.allCases {
+            if let low = bounds["min_\(measure.rawValue)"], let high = bounds["max_\(measure.rawValue)"], low.0 > high.0 {
+                throw error("\(path).min_\(measure.rawValue)", "min_\(measure.rawValue) \(low.0) is above max_\(measure.rawValue) \(high.0), so the rule can never match", at: low.1)
+            }
+        }
+        return Rule(name: name, route: route, match: match, conditions: conditions)
+    }
+
+    func hourWindow(_ node: JSONNode, _ path: String) throws(ConfigError) -> HourWindow {
+        let text = try string(node, path)
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+        guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]), (0...23).contains(start), (0...24).contains(end), start != end else {
+            throw error(path, "expected a window of local hours like \"9-17\" (09:00 up to 17:00) or \"22-6\" (across midnight), found \"\(text)\"", at: node)
+        }
+        return HourWindow(start: start, end: end)
+    }
+}
+
+extension JSONValue {
+    /// A number as written in messages (no ".0" on whole numbers); other kinds by name.
+    var numberText: String {
+        guard case .number(let value) = self else { return kindDescription }
+        var bytes: [UInt8] = []
+        JSONWriter.appendNumber(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing white space.
+    func trimmingWhitespace() -> String {
+        var slice = self[...]
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
     }
 }

@@ -1,11 +1,22 @@
 import ModelRouteKit
 
-/// `modelroute check`.
+/// `modelroute check`: validates a routing table and prints it compiled.
 enum CheckCommand: Command {
     static let spec = CommandSpec(
-        name: "check", abstract: "TODO", usage: ["check"], arguments: [], options: [], discussion: "")
+        name: "check",
+        abstract: "Validate a routing table and print it as modelroute understands it.",
+        usage: ["check [--routes PATH]"],
+        arguments: [],
+        options: [CommonOptions.routes],
+        discussion: """
+            Prints providers (and whether each API key variable is set; never its value), models with prices,
+            routes with their fallbacks, and rules in the order they are tried. Exits 78 with the file, line,
+            column and key of the first problem when the table is invalid.
+            """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
-        .success
+        let table = try CommonOptions.loadTable(arguments, context: context)
+        context.stdout.write(TableDescription.render(table, environment: context.environment))
+        return .success
     }
 }

@@ -1,11 +1,57 @@
 import ModelRouteKit
 
-/// `modelroute classify`.
+/// `modelroute classify`: the dry run over files of prompts.
 enum ClassifyCommand: Command {
     static let spec = CommandSpec(
-        name: "classify", abstract: "TODO", usage: ["classify"], arguments: [], options: [], discussion: "")
+        name: "classify",
+        abstract: "Show which route each prompt would take, why, and what it would cost. No network, no log.",
+        usage: ["classify [<options>] [FILE ...]"],
+        arguments: [("FILE", "Files of prompts; '-' or none reads standard input. A .jsonl file holds one {\"prompt\": …, \"id\": …} object per line; any other file is one prompt.")],
+        options: [
+            OptionSpec("format", value: "FORMAT", help: "Rows as table, jsonl or csv.", default: "table on a terminal, else jsonl"),
+            OptionSpec("lines", help: "Every non-empty line of every input is a prompt."),
+            OptionSpec("jsonl", help: "Read every input as JSONL, whatever its name (standard input included)."),
+            OptionSpec("summary-only", help: "Print only the summary, to standard output."),
+            OptionSpec("no-summary", help: "Print no summary."),
+            CommonOptions.routes,
+            CommonOptions.tier,
+        ],
+        discussion: """
+            The summary counts prompts per route and model with their share, and the estimated input cost against
+            the baseline model. With --format jsonl or csv it goes to standard error, so standard output stays one
+            record per prompt. Costs cover input tokens only (estimated), since output length is unknown before a call.
+
+            A malformed JSONL line is reported with its file and line and skipped; the run goes on and exits 65 at
+            the end. An unreadable file exits 66 at the end.
+
+            EXAMPLES:
+              modelroute classify Examples/prompts.jsonl
+              modelroute classify --format csv prompts.jsonl > decisions.csv
+              git log --format=%s | modelroute classify --lines --summary-only
+            """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
-        .success
+        if arguments.flag("lines") && arguments.flag("jsonl") { throw UsageError.conflicting("--lines", "--jsonl") }
+        if arguments.flag("summary-only") && arguments.flag("no-summary") { throw UsageError.conflicting("--summary-only", "--no-summary") }
+        let table = try CommonOptions.loadTable(arguments, context: context)
+        var options = ClassifyRun.Options()
+        let format = try arguments.choice("format", among: ClassifyOutputFormat.allCases.map(\.rawValue))
+        options.format = format.flatMap(ClassifyOutputFormat.init(rawValue:)) ?? (context.stdout.isTerminal ? .table : .jsonl)
+        options.inputFormat = arguments.flag("lines") ? .lines : arguments.flag("jsonl") ? .jsonl : nil
+        options.summaryOnly = arguments.flag("summary-only")
+        options.noSummary = arguments.flag("no-summary")
+        options.showProgress = context.stderr.isTerminal
+        options.context = CommonOptions.classificationContext(arguments, context: context)
+        if arguments.positionals.isEmpty && context.stdin.isTerminal {
+            throw UsageError.other("classify reads prompts from files or standard input, and standard input is a terminal.\nUsage: modelroute classify [<options>] [FILE ...]   (see --help)")
+        }
+        var run = ClassifyRun(classifier: Classifier(table: table), options: options, stdout: context.stdout, stderr: context.stderr)
+        let summary = run.run(inputs: arguments.positionals, standardInput: context.stdin)
+        if summary.unreadableFiles > 0 { return .noInput }
+        if summary.badLines + summary.invalidPrompts > 0 {
+            context.diagnose(ClassifyInputError.badLines(count: summary.badLines + summary.invalidPrompts).message)
+            return .dataError
+        }
+        return .success
     }
 }

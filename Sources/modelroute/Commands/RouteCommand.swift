@@ -9,10 +9,10 @@ enum RouteCommand: Command {
         usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report [<options>]"],
         arguments: [("PROMPT", "The prompt; several words are joined with spaces. Without it, standard input is read.")],
         options: [
-            OptionSpec("routes", value: "PATH", help: "Routing table to use instead of $MODELROUTE_ROUTES, ./routes.json, ~/.config/modelroute/routes.json."),
+            CommonOptions.routes,
             OptionSpec("route", value: "NAME", help: "Use this route instead of classifying (logged as rule \"override\")."),
-            OptionSpec("model", value: "NAME", help: "Call this model (a routes.json key) and no fallback (logged as rule \"override\")."),
-            OptionSpec("tier", value: "NAME", help: "The caller's tier, for rules with a \"tier\" condition.", default: "$MODELROUTE_TIER"),
+            OptionSpec("model", value: "NAME", help: "Call this model (a routes.json key) instead of classifying; no fallbacks unless it is the route's primary model."),
+            CommonOptions.tier,
             OptionSpec("system", value: "TEXT", help: "System prompt; replaces the route's \"system\"."),
             OptionSpec("max-tokens", value: "N", help: "Output token limit; replaces the route's \"max_tokens\" (Anthropic: 1024 when neither is set)."),
             OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
@@ -22,8 +22,8 @@ enum RouteCommand: Command {
             OptionSpec("tag", value: "KEY=VALUE", help: "Record a tag with the call, for `report --by tag:KEY`.", repeatable: true),
             OptionSpec("log", value: "PATH", help: "Usage log to append to.", default: "$MODELROUTE_LOG, else ~/.local/state/modelroute/usage.jsonl"),
             OptionSpec("offline", help: "Answer every call with the table's mock provider, keeping the routed model's prices ($MODELROUTE_OFFLINE=1)."),
-            OptionSpec("dry-run", help: "Show the route and model the prompt would get; call nothing, log nothing."),
-            OptionSpec("explain", help: "Also show the evidence behind the decision (on stderr when calling)."),
+            OptionSpec("dry-run", help: "Classify and estimate the cost; no call, no log."),
+            OptionSpec("explain", help: "With --dry-run: show every rule tried and why it held or not. When calling: the decision and its evidence on stderr."),
             OptionSpec("verbose", short: "v", help: "Show the decision and every HTTP attempt on stderr (never a key)."),
         ],
         discussion: """
@@ -55,14 +55,18 @@ enum RouteCommand: Command {
     ) async throws -> ExitCode {
         let options = try CallOptions(arguments, environment: context.environment)
         let prompt = try readPrompt(arguments, context: context)
-        let table = try givenTable
-            ?? RoutingTableLoader.locateAndLoad(
-                explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
-        let decision = try decide(prompt: prompt, table: table, options: options, context: context)
-        if options.dryRun {
-            return try DryRun.run(prompt: prompt, table: table, decision: decision, explain: options.explain, context: context)
+        let table = try givenTable ?? CommonOptions.loadTable(arguments, context: context)
+        let classification = CommonOptions.classificationContext(arguments, context: context)
+        let decision: RoutingDecision
+        if options.route != nil || options.model != nil {
+            decision = try Classifier(table: table).override(route: options.route, model: options.model, prompt: prompt)
+        } else {
+            decision = Classifier(table: table).classify(prompt, context: classification)
         }
-        guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw InputError.emptyPrompt }
+        if options.dryRun {
+            return try DryRun.run(prompt: prompt, table: table, decision: decision, explain: options.explain, context: context, classification: classification)
+        }
+        guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
         let append: RecordAppender = customAppend ?? { record in
@@ -143,52 +147,14 @@ enum RouteCommand: Command {
         return append(record)
     }
 
-    /// The prompt: the arguments joined with spaces, else all of standard input.
+    /// The prompt: the arguments joined with spaces, else standard input without the
+    /// line break that `echo` or an editor leaves at its end.
     static func readPrompt(_ arguments: ParsedArguments, context: CommandContext) throws -> String {
-        if !arguments.positionals.isEmpty { return arguments.positionals.joined(separator: " ") }
-        if context.stdin.isTerminal { context.diagnose("reading the prompt from the terminal; end it with Ctrl-D") }
-        let bytes: [UInt8]
-        do {
-            bytes = try context.stdin.readAll()
-        } catch {
-            throw UsageError.other("cannot read standard input: \(error)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError.invalidUTF8(source: "standard input") }
-        // A trailing newline from `echo` or an editor is not part of the prompt.
+        let text = try PromptInput.read(arguments.positionals, stdin: context.stdin)
+        guard arguments.positionals.isEmpty else { return text }
         var prompt = Substring(text)
         while prompt.last == "\n" || prompt.last == "\r\n" || prompt.last == "\r" { prompt.removeLast() }
         return String(prompt)
-    }
-
-    /// The routing decision: the classifier's, unless `--route` or `--model` overrides it.
-    static func decide(prompt: String, table: RoutingTable, options: CallOptions, context: CommandContext) throws -> RoutingDecision {
-        let tier = options.tier ?? context.environment["MODELROUTE_TIER"].flatMap { $0.isEmpty ? nil : $0 }
-        let classified = Classifier(table: table).classify(
-            prompt, context: ClassificationContext(tier: tier, date: context.now(), timeZone: context.timeZone))
-        guard options.route != nil || options.model != nil else { return classified }
-        var decision = classified
-        decision.reason = .override
-        decision.evidence = []
-        if let name = options.route {
-            guard let route = table.route(named: name) else {
-                throw UsageError.invalidValue(
-                    option: "route", value: name,
-                    expected: "a route of \(table.source): " + table.routes.map(\.name).joined(separator: ", ")
-                        + Suggestions.didYouMean(name, among: table.routes.map(\.name)))
-            }
-            decision.route = route.name
-            decision.model = route.model
-        }
-        if let name = options.model {
-            guard table.model(named: name) != nil else {
-                throw UsageError.invalidValue(
-                    option: "model", value: name,
-                    expected: "a model of \(table.source): " + table.models.map(\.name).joined(separator: ", ")
-                        + Suggestions.didYouMean(name, among: table.models.map(\.name)))
-            }
-            decision.model = name
-        }
-        return decision
     }
 
     /// The `--json` object: the record's numbers plus the answer.
@@ -225,7 +191,6 @@ struct CallOptions: Sendable {
     var timeout: Double?
     var route: String?
     var model: String?
-    var tier: String?
     var tags: [(key: String, value: String)]
     var stream: Bool
     var json: Bool
@@ -242,7 +207,6 @@ struct CallOptions: Sendable {
         timeout = try arguments.number("timeout", in: 0.001...86_400)
         route = arguments.value("route")
         model = arguments.value("model")
-        tier = arguments.value("tier")
         tags = []
         for text in arguments.allValues("tag") {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {

@@ -1,0 +1,111 @@
+/// The compiled table in words, for `modelroute check`.
+public enum TableDescription {
+    public static func render(_ table: RoutingTable, environment: [String: String]) -> String {
+        var text = "Routing table: \(table.source) (version \(table.version))\n"
+        text += "Default route: \(table.defaultRoute)   Baseline model: \(table.baselineModel)   Keyword match: \(table.keywordMatch.rawValue)\n"
+
+        text += "\nProviders\n"
+        let providerWidth = table.providers.map(\.name.count).max() ?? 0
+        for provider in table.providers {
+            var line = "  " + Text.pad(provider.name, providerWidth) + "  " + Text.pad(provider.type.rawValue, 9)
+            if let url = provider.baseURL { line += "  " + url }
+            if let variable = provider.apiKeyEnvironmentVariable {
+                let isSet = !(environment[variable] ?? "").isEmpty
+                line += "  key: $\(variable) (\(isSet ? "set" : "not set"))"
+            } else if provider.type == .mock {
+                line += "  offline: no network, no key"
+            } else {
+                line += "  no key"
+            }
+            if !provider.headers.isEmpty { line += "  headers: " + provider.headers.map(\.name).joined(separator: ", ") }
+            text += line + "\n"
+        }
+
+        text += "\nModels (USD per million tokens)\n"
+        let modelWidth = max(5, table.models.map(\.name.count).max() ?? 0)
+        let idWidth = max(2, table.models.map(\.id.count).max() ?? 0)
+        text += "  " + Text.pad("model", modelWidth) + "  " + Text.pad("provider", providerWidth) + "  " + Text.pad("id", idWidth)
+            + "  " + Text.pad("input", 8, right: true) + "  " + Text.pad("cached", 8, right: true) + "  " + Text.pad("output", 8, right: true) + "\n"
+        for model in table.models {
+            let cached = model.pricing.cachedInputPerMillion.map { price(per: $0) } ?? "-"
+            text += "  " + Text.pad(model.name, modelWidth) + "  " + Text.pad(model.provider, providerWidth) + "  " + Text.pad(model.id, idWidth)
+                + "  " + Text.pad(price(per: model.pricing.inputPerMillion), 8, right: true) + "  " + Text.pad(cached, 8, right: true)
+                + "  " + Text.pad(price(per: model.pricing.outputPerMillion), 8, right: true) + "\n"
+        }
+
+        text += "\nRoutes\n"
+        let routeWidth = table.routes.map(\.name.count).max() ?? 0
+        for route in table.routes {
+            var line = "  " + Text.pad(route.name, routeWidth) + "  " + route.candidateModels.joined(separator: " → ")
+            if let maxTokens = route.maxTokens { line += "   max_tokens \(maxTokens)" }
+            if route.system != nil { line += "   system prompt" }
+            if route.retry != nil { line += "   own retry policy" }
+            text += line + "\n"
+        }
+
+        text += "\nRules (tried in order; the first that holds decides)\n"
+        var unreachableFrom: String?
+        for (index, rule) in table.rules.enumerated() {
+            let conditions = rule.conditions.map { describe($0, match: rule.match) }
+            text += "  \(index + 1). \(rule.name) → \(rule.route)   " + (conditions.isEmpty ? "always" : conditions.joined(separator: "; ")) + "\n"
+            if rule.conditions.isEmpty, unreachableFrom == nil, index + 1 < table.rules.count { unreachableFrom = rule.name }
+        }
+        text += "  otherwise → \(table.defaultRoute)\n"
+        if let unreachableFrom {
+            text += "\nNote: rule \"\(unreachableFrom)\" has no conditions, so the rules after it are never tried.\n"
+        }
+        return text
+    }
+
+    static func price(per million: Double) -> String {
+        Money.format(million)
+    }
+
+    /// One condition in words.
+    public static func describe(_ condition: Condition, match: KeywordMatchMode) -> String {
+        func list(_ words: [String]) -> String {
+            let shown = words.prefix(6).map { "\"\($0)\"" }.joined(separator: ", ")
+            return words.count > 6 ? shown + ", … (\(words.count) in all)" : shown
+        }
+        let mode = match == .word ? "" : " (substring)"
+        switch condition {
+        case .any(let words): return "any of \(list(words))\(mode)"
+        case .all(let words): return "all of \(list(words))\(mode)"
+        case .none(let words): return "none of \(list(words))\(mode)"
+        case .bound(let measure, let kind, let limit): return "\(measure.rawValue) \(kind == .min ? "≥" : "≤") \(limit)"
+        case .hasCode(let flag): return flag ? "contains code" : "contains no code"
+        case .tier(let tiers): return "tier in [\(tiers.joined(separator: ", "))]"
+        case .hours(let window): return "local hours \(window)"
+        }
+    }
+}
+
+/// A routing decision in plain words, for `--dry-run` and `--explain`.
+public enum DecisionDescription {
+    public static func render(table: RoutingTable, decision: RoutingDecision, trace: [Classifier.RuleTrace]?) -> String {
+        let features = decision.features
+        var text = "route: \(decision.route)\nmodel: \(decision.model)\n"
+        switch decision.reason {
+        case .rule(let name, let index): text += "rule: \(name) (rule \(index + 1) of \(table.rules.count))\n"
+        case .defaultRoute: text += "rule: default (no rule matched)\n"
+        case .override: text += "rule: override (chosen on the command line)\n"
+        }
+        for evidence in decision.evidence { text += "  because \(evidence)\n" }
+        text += "prompt: \(features.words) words, \(features.chars) chars, ~\(features.tokens) tokens, \(features.lines) lines"
+        if let hasCode = features.hasCode { text += hasCode ? ", contains code" : ", no code" }
+        text += "\n"
+        let pricing = table.model(named: decision.model)?.pricing
+        let baseline = table.model(named: table.baselineModel)?.pricing
+        let cost = pricing?.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        let baselineCost = baseline?.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        text += "estimated input cost: \(Money.format(cost)) on \(decision.model) vs \(Money.format(baselineCost)) on baseline \(table.baselineModel)\n"
+        if let trace {
+            text += "\nrules tried:\n"
+            for step in trace {
+                text += "  \(step.holds ? "✓" : "✗") \(step.rule) → \(step.route): \(step.detail)\n"
+            }
+            if trace.last?.holds != true { text += "  → no rule held; default route \(table.defaultRoute)\n" }
+        }
+        return text
+    }
+}

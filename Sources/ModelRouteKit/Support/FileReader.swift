@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small, allocation-conscious file access over POSIX calls.
+public enum FileReader {
+    /// Why a file could not be read, in words for a message.
+    public struct Failure: Error, Sendable, Equatable {
+        public var reason: String
+        /// errno of the failed call (ENOENT means "no such file").
+        public var code: Int32
+    }
+
+    /// Whether `path` names an existing regular file (following links).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether `path` names an existing directory (following links).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Reads a whole file.
+    public static func readAll(path: String) throws(Failure) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(errno) }
+        defer { close(descriptor) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(reason: "it is a directory", code: EISDIR) }
+        var result: [UInt8] = []
+        result.reserveCapacity(max(0, Int(info.st_size)))
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(errno)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    /// A failure for errno `code`.
+    public static func failure(_ code: Int32) -> Failure {
+        Failure(reason: code == ENOENT ? "no such file" : String(cString: strerror(code)), code: code)
+    }
+}

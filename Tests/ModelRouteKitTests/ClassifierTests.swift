@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+@testable import ModelRouteKit
+
+@Suite struct ClassifierTests {
+    private func words(_ count: Int) -> String { Array(repeating: "word", count: count).joined(separator: " ") }
+
+    @Test func theFirstRuleThatHoldsDecidesElseTheDefaultRoute() throws {
+        let rules = #"{"name": "one", "route": "fast", "any": ["alpha"]}, {"name": "two", "route": "power", "any": ["alpha", "beta"]}"#
+        #expect(try decide("alpha and beta", rules: rules).reason == .rule(name: "one", index: 0))
+        #expect(try decide("only beta", rules: rules).route == "power")
+        let none = try decide("gamma", rules: rules)
+        #expect(none.reason == .defaultRoute)
+        #expect(none.route == "mid")
+        #expect(none.model == "medium")
+        #expect(none.reason.ruleName == "default")
+    }
+
+    @Test(arguments: [(100, false), (101, true), (102, true)])
+    func minWordsIsInclusive(count: Int, holds: Bool) throws {
+        #expect(try decide(words(count), rules: #"{"route": "power", "min_words": 101}"#).route == (holds ? "power" : "mid"))
+    }
+
+    @Test(arguments: [(199, true), (200, true), (201, false)])
+    func maxWordsIsInclusive(count: Int, holds: Bool) throws {
+        #expect(try decide(words(count), rules: #"{"route": "fast", "max_words": 200}"#).route == (holds ? "fast" : "mid"))
+    }
+
+    @Test func wordsAreRunsOfNonWhiteSpace() throws {
+        let decision = try decide("  one\ttwo\n\nthree\u{00A0}four\u{3000}five-six  ", rules: "")
+        #expect(decision.features.words == 5)
+    }
+
+    @Test func charsCountUnicodeScalarsAndBoundsAreInclusive() throws {
+        let prompt = "héllo 世界"  // 8 scalars
+        #expect(try decide(prompt, rules: "").features.chars == 8)
+        #expect(try decide(prompt, rules: #"{"route": "fast", "min_chars": 8, "max_chars": 8}"#).route == "fast")
+        #expect(try decide(prompt, rules: #"{"route": "fast", "min_chars": 9}"#).route == "mid")
+        #expect(try decide(prompt, rules: #"{"route": "fast", "max_chars": 7}"#).route == "mid")
+    }
+
+    @Test func tokensFollowTheDocumentedEstimate() throws {
+        #expect(TokenEstimator.estimate("") == 0)
+        #expect(TokenEstimator.estimate("abcd") == 1)
+        #expect(TokenEstimator.estimate("abcde") == 2)
+        #expect(TokenEstimator.estimate("世界") == 2)
+        #expect(TokenEstimator.estimate("éé") == 1)
+        let prompt = String(repeating: "a", count: 400)
+        #expect(try decide(prompt, rules: #"{"route": "power", "min_tokens": 100}"#).route == "power")
+        #expect(try decide(prompt, rules: #"{"route": "power", "min_tokens": 101}"#).route == "mid")
+        #expect(try decide(prompt, rules: #"{"route": "fast", "max_tokens": 100}"#).route == "fast")
+    }
+
+    @Test func linesCountLineBreaksPlusOne() throws {
+        #expect(try decide("a\nb\r\nc", rules: "").features.lines == 3)
+        #expect(try decide("", rules: "").features.lines == 0)
+        #expect(try decide("a\n", rules: "").features.lines == 1)
+        #expect(try decide("a\n\n", rules: "").features.lines == 2)
+        #expect(try decide("a\nb\nc", rules: #"{"route": "power", "min_lines": 3}"#).route == "power")
+        #expect(try decide("a\nb", rules: #"{"route": "power", "min_lines": 3}"#).route == "mid")
+    }
+
+    @Test func emptyAndWhiteSpacePromptsTakeTheDefaultRoute() throws {
+        let rules = #"{"route": "power", "any": ["x"]}, {"route": "power", "min_words": 1}"#
+        for prompt in ["", "   \n\t  "] {
+            let decision = try decide(prompt, rules: rules)
+            #expect(decision.reason == .defaultRoute)
+            #expect(decision.features.words == 0)
+        }
+        #expect(try decide("", rules: #"{"route": "fast", "max_words": 0}"#).route == "fast")
+    }
+
+    @Test func wordMatchingNeedsWordBoundariesAndSubstringDoesNot() throws {
+        let rule = #"{"route": "fast", "any": ["format"]}"#
+        #expect(try decide("Please format this", rules: rule).route == "fast")
+        #expect(try decide("format", rules: rule).route == "fast")
+        #expect(try decide("(format)", rules: rule).route == "fast")
+        #expect(try decide("some information here", rules: rule).route == "mid")
+        #expect(try decide("formatting", rules: rule).route == "mid")
+        #expect(try decide("reformat", rules: rule).route == "mid")
+        #expect(try decide("some information here", rules: rule, keywordMatch: "substring").route == "fast")
+        let perRule = #"{"route": "fast", "match": "substring", "any": ["format"]}"#
+        #expect(try decide("information", rules: perRule).route == "fast")
+    }
+
+    @Test func phrasesMatchAcrossAnyWhiteSpace() throws {
+        let rule = #"{"route": "power", "any": ["security audit"]}"#
+        #expect(try decide("run a SECURITY\n  Audit now", rules: rule).route == "power")
+        #expect(try decide("security auditor", rules: rule).route == "mid")
+        #expect(try decide("insecurity audit", rules: rule).route == "mid")
+    }
+
+    @Test func keywordsWithPunctuationMatch() throws {
+        let rule = ##"{"route": "fast", "any": ["tl;dr", "c++", "#include"]}"##
+        #expect(try decide("give me a TL;DR please", rules: rule).route == "fast")
+        #expect(try decide("I write C++ daily", rules: rule).route == "fast")
+        #expect(try decide("the #include line", rules: rule).route == "fast")
+    }
+
+    @Test func caseFoldingIsUnicodeAware() throws {
+        #expect(try decide("STRASSE bauen", rules: #"{"route": "fast", "any": ["straße"]}"#).route == "fast")
+        #expect(try decide("die Straße", rules: #"{"route": "fast", "any": ["STRASSE"]}"#).route == "fast")
+        #expect(try decide("ΟΔΥΣΣΕΥΣ", rules: #"{"route": "fast", "any": ["οδυσσευς"]}"#).route == "fast")
+        #expect(try decide("Ünïcödé Prompt", rules: #"{"route": "fast", "any": ["ünïcödé"]}"#).route == "fast")
+        #expect(try decide("ÉCOLE", rules: #"{"route": "fast", "any": ["école"]}"#).route == "fast")
+    }
+
+    @Test func scriptsWithoutSpacesMatchInsideText() throws {
+        let rule = #"{"route": "fast", "any": ["翻译"]}"#
+        #expect(try decide("请把这段话翻译成英文", rules: rule).route == "fast")
+        #expect(try decide("请把这段话翻成英文", rules: rule).route == "mid")
+        #expect(try decide("please use format于此", rules: #"{"route": "fast", "any": ["format"]}"#).route == "fast")
+    }
+
+    @Test func allNeedsEveryKeywordAndNoneNeedsNoKeyword() throws {
+        let all = #"{"route": "power", "all": ["migrate", "database"]}"#
+        #expect(try decide("migrate the database", rules: all).route == "power")
+        #expect(try decide("migrate the app", rules: all).route == "mid")
+        let none = #"{"route": "fast", "none": ["why", "explain"]}"#
+        #expect(try decide("list three colours", rules: none).route == "fast")
+        #expect(try decide("explain colours", rules: none).route == "mid")
+    }
+
+    @Test func overlappingKeywordsAreAllFound() throws {
+        let rules = #"{"route": "fast", "all": ["he", "she", "hers", "his"]}"#
+        #expect(try decide("she said his and hers, he", rules: rules).route == "fast")
+        let table = try table(rules: #"{"route": "fast", "any": ["she", "he", "hers"], "match": "substring"}"#)
+        let decision = Classifier(table: table).classify("ushers", context: ClassificationContext())
+        #expect(decision.evidence == [.keywordsFound(condition: "any", keywords: ["she", "he", "hers"])])
+    }
+
+    @Test func aThousandKeywordsStillMatchExactlyTheRightOnes() throws {
+        let keywords = (0..<1000).map { "term\($0)x" }
+        let list = keywords.map { "\"\($0)\"" }.joined(separator: ", ")
+        let table = try table(rules: "{\"route\": \"fast\", \"any\": [\(list)]}")
+        let classifier = Classifier(table: table)
+        let decision = classifier.classify("about term7x and term999x but not term1000x or xterm5x", context: ClassificationContext())
+        #expect(decision.evidence == [.keywordsFound(condition: "any", keywords: ["term7x", "term999x"])])
+        #expect(classifier.classify("term12 term12xx", context: ClassificationContext()).route == "mid")
+    }
+
+    @Test func hasCodeSeesFencesAndCodeLinesButNotProse() {
+        func code(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { CodeDetector.containsCode($0) }
+        }
+        #expect(code("Fix this:\n```\nprint(1)\n```"))
+        #expect(code("Look:\n   ~~~python\nx = 1\n"))
+        #expect(code("int main() {\n  return 0;\n}"))
+        #expect(code("def add(a, b):\n    return a + b\nimport os"))
+        #expect(code("if a == b && c:\n  x = y => z"))
+        #expect(!code("Let me know what you think.\nReturn the book tomorrow."))
+        #expect(!code("one line of code;"))
+        #expect(!code("Write a haiku about autumn."))
+        #expect(!code(""))
+    }
+
+    @Test func hasCodeConditionsRouteBothWays() throws {
+        let rules = #"{"route": "power", "has_code": true}, {"route": "fast", "has_code": false}"#
+        #expect(try decide("```\nlet x = 1\n```", rules: rules).route == "power")
+        #expect(try decide("just words", rules: rules).route == "fast")
+    }
+
+    @Test func tierMatchesOnlyListedTiers() throws {
+        let rule = #"{"route": "power", "tier": ["pro", "enterprise"]}"#
+        #expect(try decide("hi", rules: rule, context: ClassificationContext(tier: "pro")).route == "power")
+        #expect(try decide("hi", rules: rule, context: ClassificationContext(tier: "free")).route == "mid")
+        #expect(try decide("hi", rules: rule, context: ClassificationContext(tier: nil)).route == "mid")
+    }
+
+    @Test(arguments: [(8, false), (9, true), (16, true), (17, false)])
+    func hoursWindowsIncludeTheStartHourAndExcludeTheEnd(hour: Int, inside: Bool) throws {
+        let zone = try #require(TimeZone(identifier: "Europe/Berlin"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let date = try #require(calendar.date(from: DateComponents(year: 2026, month: 11, day: 23, hour: hour, minute: 59)))
+        let context = ClassificationContext(date: date, timeZone: zone)
+        #expect(try decide("hi", rules: #"{"route": "power", "hours": "9-17"}"#, context: context).route == (inside ? "power" : "mid"))
+    }
+
+    @Test(arguments: [(21, false), (22, true), (23, true), (0, true), (5, true), (6, false)])
+    func hoursWindowsMayCrossMidnight(hour: Int, inside: Bool) throws {
+        let zone = try #require(TimeZone(identifier: "UTC"))
+        let date = Date(timeIntervalSince1970: Double(hour) * 3600 + 86_400 * 100)
+        let context = ClassificationContext(date: date, timeZone: zone)
+        #expect(try decide("hi", rules: #"{"route": "fast", "hours": "22-6"}"#, context: context).route == (inside ? "fast" : "mid"))
+    }
+
+    @Test func evidenceNamesWhatMadeTheRuleHold() throws {
+        let decision = try decide("please format this now", rules: #"{"name": "trivial", "route": "fast", "any": ["format", "convert"], "max_words": 200}"#)
+        #expect(decision.evidence == [.keywordsFound(condition: "any", keywords: ["format"]), .measure(.words, value: 4, bound: .max, limit: 200)])
+        #expect(decision.evidence.map(\.description) == ["any: found \"format\"", "words 4 ≤ max_words 200"])
+    }
+
+    @Test func traceExplainsEveryRuleTried() throws {
+        let table = try table(rules: #"{"name": "a", "route": "power", "min_words": 10}, {"name": "b", "route": "fast", "any": ["hi"]}, {"name": "c", "route": "mid"}"#)
+        let trace = Classifier(table: table).trace("hi there", context: ClassificationContext())
+        #expect(trace.map(\.rule) == ["a", "b"])
+        #expect(trace[0].holds == false)
+        #expect(trace[0].detail == "words 2 < min_words 10")
+        #expect(trace[1].holds == true)
+    }
+
+    @Test func invalidUTF8IsRefusedWithItsOffset() throws {
+        let classifier = Classifier(table: try table(rules: ""))
+        let scratch = ClassifierScratch(classifier: classifier)
+        for bytes: [UInt8] in [[0x61, 0x62, 0xFF, 0x63], [0x61, 0x62, 0xC3], [0x61, 0x62, 0xED, 0xA0, 0x80], [0x61, 0x62, 0xC0, 0xAF]] {
+            let decision = bytes.withUnsafeBufferPointer { classifier.classify(utf8: $0, context: ClassificationContext(), scratch: scratch) }
+            #expect(decision == nil)
+            #expect(scratch.invalidOffset == 2)
+        }
+    }
+
+    @Test func aTenMegabytePromptIsMeasuredAndMatched() throws {
+        let chunk = "lorem ipsum dolor sit amet, consectetur adipiscing elit\n"
+        let prompt = String(repeating: chunk, count: 10_000_000 / chunk.utf8.count) + "final keyword"
+        let decision = try decide(prompt, rules: #"{"route": "power", "all": ["final keyword", "lorem"]}"#)
+        #expect(decision.route == "power")
+        #expect(decision.features.words == 8 * (10_000_000 / chunk.utf8.count) + 2)
+    }
+
+    @Test func overridesChooseTheRouteOrModelAndCheckTheNames() throws {
+        let classifier = Classifier(table: try table(rules: ""))
+        let byRoute = try classifier.override(route: "power", model: nil, prompt: "hi")
+        #expect(byRoute.route == "power")
+        #expect(byRoute.model == "big")
+        #expect(byRoute.reason.ruleName == "override")
+        let byModel = try classifier.override(route: nil, model: "small", prompt: "hi")
+        #expect(byModel.route == "fast")
+        #expect(throws: RoutingError.self) { try classifier.override(route: "powr", model: nil, prompt: "hi") }
+        #expect(RoutingError.unknownRoute("powr", known: ["power"]).message.contains("did you mean \"power\"?"))
+    }
+}

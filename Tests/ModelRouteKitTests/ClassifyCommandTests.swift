@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import ModelRouteKit
+@testable import modelroute
+
+@Suite struct ClassifyCommandTests {
+    private let rules = #"{"name": "chores", "route": "fast", "any": ["format"]}, {"name": "long", "route": "power", "min_words": 5}"#
+
+    private func withTable<T>(_ body: (TemporaryDirectory, String) async throws -> T) async throws -> T {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let routes = try directory.write("routes.json", tableJSON(rules: rules))
+        return try await body(directory, routes)
+    }
+
+    private func objects(_ jsonl: String) throws -> [JSONNode] {
+        try jsonl.split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
+    }
+
+    @Test func jsonlRowsCarryIndexIdRouteModelRuleEvidenceTokensAndCosts() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("p.jsonl", #"{"id": "a", "prompt": "please format this"}"# + "\n" + #"{"prompt": "one two three four five six", "id": 7}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", input])
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try objects(result.stdout)
+            #expect(rows.count == 2)
+            #expect(rows[0]["index"] == JSONNode(.number(1), offset: rows[0]["index"]?.offset ?? 0))
+            #expect(rows[0]["id"]?.stringValue == "a")
+            #expect(rows[0]["route"]?.stringValue == "fast")
+            #expect(rows[0]["model"]?.stringValue == "small")
+            #expect(rows[0]["rule"]?.stringValue == "chores")
+            #expect(rows[1]["id"]?.stringValue == "7")
+            #expect(rows[1]["route"]?.stringValue == "power")
+            guard case .array(let evidence)? = rows[1]["evidence"]?.value else { Issue.record("no evidence"); return }
+            #expect(evidence.first?.stringValue == "words 6 ≥ min_words 5")
+            guard case .number(let tokens)? = rows[1]["input_tokens"]?.value, case .number(let cost)? = rows[1]["cost_usd"]?.value,
+                case .number(let baseline)? = rows[1]["baseline_cost_usd"]?.value
+            else { Issue.record("missing numbers"); return }
+            #expect(tokens == 7)
+            #expect(cost == 7 * 10 / 1e6)  // power → big, $10 per million
+            #expect(baseline == 7 * 10 / 1e6)
+            #expect(result.stderr.contains("Summary: 2 prompts"), "the summary goes to stderr with jsonl")
+        }
+    }
+
+    @Test func aMalformedLineIsReportedWithFileAndLineSkippedAndExits65() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("bad.jsonl", """
+                {"prompt": "format one"}
+                {"prompt": "broken
+                {"id": "x"}
+                [1, 2]
+                {"prompt": 42}
+
+                {"prompt": "last one"}
+                """)
+            let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", input])
+            #expect(result.status == 65)
+            #expect(try objects(result.stdout).count == 2, "good lines are still classified")
+            #expect(result.stderr.contains("bad.jsonl:2:"))
+            #expect(result.stderr.contains("bad.jsonl:3: the object has no \"prompt\" key"))
+            #expect(result.stderr.contains("bad.jsonl:4: expected a JSON object"))
+            #expect(result.stderr.contains("bad.jsonl:5: \"prompt\" must be a string"))
+            #expect(result.stderr.contains("4 lines were skipped"))
+        }
+    }
+
+    @Test func escapedPromptsAreClassifiedOnTheirDecodedText() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("e.jsonl", #"{"prompt": "FOR\u004dAT\nthis \"now\" \ud83d\ude00"}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", input])
+            #expect(result.status == 0)
+            #expect(try objects(result.stdout).first?["rule"]?.stringValue == "chores")
+        }
+    }
+
+    @Test func theFastScannerAndTheFullParserAgree() throws {
+        let lines = [
+            #"{"prompt": "plain"}"#, #"{"id": "i", "prompt": "x", "meta": {"a": [1, {"b": null}], "c": "q\"uote"}}"#,
+            #"  {"prompt":"tabs\tand \u00e9","id":-3.5e2}  "#, #"{"extra": true, "prompt": "ok", "n": false}"#,
+            #"{"prompt": "a", "meta": [1,]}"#, #"{"prompt": "x" "id": 1}"#, #"{"prompt": "x"} trailing"#, #"{"pro\u006dpt": "escaped key"}"#,
+        ]
+        for line in lines {
+            var unescaped: [UInt8] = []
+            let bytes = Array(line.utf8)
+            let fast = bytes.withUnsafeBufferPointer { buffer -> String? in
+                guard case .prompt(let range, let escaped, _) = JSONLPromptScanner.scan(buffer, unescapeInto: &unescaped) else { return nil }
+                return escaped ? String(decoding: unescaped, as: UTF8.self) : String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+            }
+            let full = (try? JSONParser.parse(bytes))?["prompt"]?.stringValue
+            if let fast {
+                #expect(fast == full, "\(line)")
+            }
+        }
+    }
+
+    @Test func linesModeMakesEveryNonEmptyLineAPromptAndOtherFilesAreOnePrompt() async throws {
+        try await withTable { directory, routesPath in
+            let text = try directory.write("notes.txt", "format me\n\n  \none two three four five\r\n")
+            let lines = await runCLI(["classify", "--routes", routesPath, "--format", "jsonl", "--lines", text])
+            let routes = try objects(lines.stdout).map { $0["route"]?.stringValue }
+            #expect(routes == ["fast", "power"])
+            let whole = await runCLI(["classify", "--routes", routesPath, "--format", "jsonl", text])
+            let wholeRows = try objects(whole.stdout)
+            #expect(wholeRows.count == 1)
+        }
+    }
+
+    @Test func standardInputIsOnePromptUnlessToldOtherwise() async throws {
+        try await withTable { _, routes in
+            let single = await runCLI(["classify", "--routes", routes, "--format", "jsonl"], stdin: "format\nthis")
+            let singleRows = try objects(single.stdout)
+            #expect(singleRows.count == 1)
+            let jsonl = await runCLI(["classify", "--routes", routes, "--format", "jsonl", "--jsonl", "-"], stdin: "{\"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n")
+            let jsonlRows = try objects(jsonl.stdout)
+            #expect(jsonlRows.count == 2)
+        }
+    }
+
+    @Test func csvQuotesFieldsAndHasAHeader() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("p.jsonl", #"{"id": "a,b \"c\"", "prompt": "format"}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--format", "csv", input])
+            let rows = result.stdout.split(separator: "\n")
+            #expect(rows.first == "index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,evidence")
+            #expect(rows.dropFirst().first?.hasPrefix(#"1,"a,b ""c""",fast,small,chores,2,"#) == true)
+        }
+    }
+
+    @Test func theSummaryCountsRoutesSharesAndSavings() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("p.jsonl", (0..<3).map { _ in #"{"prompt": "format"}"# }.joined(separator: "\n") + "\n" + #"{"prompt": "hello"}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--summary-only", input])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Summary: 4 prompts"))
+            #expect(result.stdout.contains("75.0%"))
+            #expect(result.stdout.contains("25.0%"))
+            #expect(result.stdout.contains("all on big"))
+            #expect(!result.stdout.contains("{"))
+        }
+    }
+
+    @Test func tableFormatPrintsAlignedRowsThenTheSummary() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("p.jsonl", #"{"id": "q1", "prompt": "format"}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--format", "table", input])
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.first?.contains("route") == true)
+            #expect(lines.dropFirst().first?.contains("q1") == true)
+            #expect(result.stdout.contains("Summary: 1 prompt,"))
+        }
+    }
+
+    @Test func aMissingFileExits66AndTheOthersAreStillRead() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("p.jsonl", #"{"prompt": "format"}"# + "\n")
+            let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", directory.path + "/missing.jsonl", input])
+            #expect(result.status == 66)
+            #expect(result.stderr.contains("missing.jsonl: no such file"))
+            #expect(try objects(result.stdout).count == 1)
+        }
+    }
+
+    @Test func anInvalidUTF8PromptIsAClearErrorExit65() async throws {
+        try await withTable { directory, routes in
+            let input = try directory.write("latin1.txt", bytes: [0x63, 0x61, 0x66, 0xE9, 0x0A])
+            let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", input])
+            #expect(result.status == 65)
+            #expect(result.stderr.contains("latin1.txt:1: the prompt is not valid UTF-8"))
+        }
+    }
+
+    @Test func everyExamplePromptClassifiesCleanly() async throws {
+        let prompts = repositoryRoot.appendingPathComponent("Examples/prompts.jsonl").path
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let result = await runCLI(["classify", "--routes", routes, "--format", "jsonl", prompts])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try objects(result.stdout)
+        #expect(rows.count >= 30)
+        #expect(Set(rows.compactMap { $0["route"]?.stringValue }) == ["fast", "mid", "power"], "the examples exercise every route of the default")
+    }
+}
