@@ -1,5 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ModelRouteTestSupport
+
+/// `modelroute-bench call [--runs N] [--chunks N] [--interval-ms X]`: the time a whole
+/// `modelroute` call adds over `curl` making the same request to a local server that
+/// answers at once, and how long each streamed chunk takes from the server's write
+/// to modelroute's stdout. Targets: at most 5 ms added; at most 1 ms per chunk.
 enum CallBenchmark {
     static func run(_ arguments: [String]) async throws {
-        print("not written yet")
+        let runs = integer(arguments, "--runs") ?? 40
+        let chunks = integer(arguments, "--chunks") ?? 40
+        let interval = Double(integer(arguments, "--interval-ms") ?? 10) / 1000
+        let binary = try locateModelroute()
+        let curl = "/usr/bin/curl"
+        guard FileManager.default.isExecutableFile(atPath: curl) else { throw BenchError("curl not found at \(curl)") }
+
+        let pieces = (0..<chunks).map { "<c\($0)> " }
+        let server = try TestHTTPServer(lifetime: 3600) { request, _ in
+            if request.bodyText.contains(#""stream":true"#) {
+                var events = pieces.map { #"data: {"choices":[{"index":0,"delta":{"content":"\#($0)"}}]}"# }
+                events.append(#"data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":\#(chunks)}}"#)
+                events.append("data: [DONE]")
+                return .sse(events, pause: interval)
+            }
+            return .json(#"{"id":"b","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the bench server."},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6}}"#)
+        }
+        defer { server.stop() }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelroute-bench-call-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let routes = directory + "/routes.json"
+        let table = """
+            {"version": 1, "default_route": "bench", "baseline_model": "bench-model",
+             "providers": {"local": {"type": "openai", "base_url": "\(server.baseURL)", "api_key_env": "BENCH_API_KEY"}},
+             "models": {"bench-model": {"provider": "local", "input_per_mtok": 1, "output_per_mtok": 2}},
+             "routes": {"bench": {"model": "bench-model"}},
+             "rules": []}
+            """
+        try table.write(toFile: routes, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["BENCH_API_KEY"] = "bench-key"
+        environment["MODELROUTE_LOG"] = directory + "/usage.jsonl"
+        environment["MODELROUTE_OFFLINE"] = nil
+        let modelrouteArguments = ["--routes", routes, "--no-stream", "hello"]
+        let curlArguments = [
+            "-s", "-S", "-X", "POST", server.baseURL + "/chat/completions", "-H", "Content-Type: application/json",
+            "-H", "Authorization: Bearer bench-key", "-d", #"{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}"#,
+        ]
+
+        // Warm-up: page cache, dynamic loader, the server's threads.
+        let check = try spawn(binary, modelrouteArguments, environment: environment)
+        if check.status != 0 {
+            // Until the log writer exists, calls end with exit 74 after answering; still worth timing.
+            guard check.stderr.contains("usage log") else { throw BenchError("modelroute exited \(check.status): \(check.stderr)") }
+            print("note: modelroute could not append to the log (\(check.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+        }
+        _ = try spawn(curl, curlArguments, environment: environment)
+
+        var ours: [Double] = []
+        var theirs: [Double] = []
+        for _ in 0..<runs {
+            ours.append(try spawn(binary, modelrouteArguments, environment: environment).milliseconds)
+            theirs.append(try spawn(curl, curlArguments, environment: environment).milliseconds)
+        }
+        let oursMedian = median(ours)
+        let theirsMedian = median(theirs)
+        print("call, non-streamed, \(runs) runs each (wall, process start to exit):")
+        print("  modelroute  median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
+        print("  curl        median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
+        print("  added by modelroute: \(format(oursMedian - theirsMedian)) ms (target ≤ 5 ms)")
+
+        // Streaming: per-chunk delay from the server's write to modelroute's stdout.
+        var delays: [Double] = []
+        let streamRuns = max(1, min(runs / 8, 5))
+        for _ in 0..<streamRuns {
+            let before = server.requests.count
+            let arrivals = try spawnReadingStream(binary, ["--routes", routes, "hello"], environment: environment, markers: pieces)
+            let sent = server.sendTimes(request: before)
+            for (index, arrival) in arrivals.enumerated() where index < sent.count {
+                if let arrival { delays.append(Double(Int64(arrival) - Int64(sent[index])) / 1_000_000) }
+            }
+        }
+        print("streaming, \(streamRuns) runs × \(chunks) chunks \(Int(interval * 1000)) ms apart (server write → modelroute stdout):")
+        print("  median \(format(median(delays))) ms   p95 \(format(percentile(delays, 0.95))) ms   max \(format(delays.max() ?? 0)) ms (target ≤ 1 ms)")
     }
+
+    /// The `modelroute` binary next to this one.
+    static func locateModelroute() throws -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let path = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("modelroute").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw BenchError("no modelroute binary at \(path); build it with -c release") }
+        return path
+    }
+
+    /// A finished child process.
+    struct Spawned {
+        var status: Int32
+        var milliseconds: Double
+        var stderr: String
+    }
+
+    /// Runs a program to its end, discarding stdout, and times it.
+    static func spawn(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Spawned {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let start = TestHTTPServer.monotonicNanoseconds()
+        try process.run()
+        process.waitUntilExit()
+        let end = TestHTTPServer.monotonicNanoseconds()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Spawned(status: process.terminationStatus, milliseconds: Double(end - start) / 1_000_000, stderr: stderr)
+    }
+
+    /// Runs a streaming call and returns when each marker first appeared on its stdout.
+    static func spawnReadingStream(_ path: String, _ arguments: [String], environment: [String: String], markers: [String]) throws -> [UInt64?] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        var text: [UInt8] = []
+        var arrivals = [UInt64?](repeating: nil, count: markers.count)
+        var next = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            let now = TestHTTPServer.monotonicNanoseconds()
+            text += buffer[0..<count]
+            let decoded = String(decoding: text, as: UTF8.self)
+            while next < markers.count, decoded.contains(markers[next]) {
+                arrivals[next] = now
+                next += 1
+            }
+        }
+        process.waitUntilExit()
+        return arrivals
+    }
+
+    static func integer(_ arguments: [String], _ name: String) -> Int? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return Int(arguments[index + 1])
+    }
+
+    static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
+
+    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+/// A benchmark that cannot run, with the reason.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
