@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import ModelRouteTestSupport
 
-/// `modelroute-bench call [--runs N] [--chunks N] [--interval-ms X]`: the time a whole
+/// `modelroute-bench call [--runs N] [--chunks N] [--interval-ms X] [--binary PATH]`: the time a whole
 /// `modelroute` call adds over `curl` making the same request to a local server that
 /// answers at once, and how long each streamed chunk takes from the server's write
 /// to modelroute's stdout. Targets: at most 5 ms added; at most 1 ms per chunk.
@@ -13,7 +13,7 @@ enum CallBenchmark {
         let runs = integer(arguments, "--runs") ?? 40
         let chunks = integer(arguments, "--chunks") ?? 40
         let interval = Double(integer(arguments, "--interval-ms") ?? 10) / 1000
-        let binary = try locateModelroute()
+        let binary = try value(arguments, "--binary") ?? locateModelroute()
         let curl = "/usr/bin/curl"
         guard FileManager.default.isExecutableFile(atPath: curl) else { throw BenchError("curl not found at \(curl)") }
 
@@ -151,8 +151,12 @@ enum CallBenchmark {
     }
 
     static func integer(_ arguments: [String], _ name: String) -> Int? {
+        value(arguments, name).flatMap { Int($0) }
+    }
+
+    static func value(_ arguments: [String], _ name: String) -> String? {
         guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-        return Int(arguments[index + 1])
+        return arguments[index + 1]
     }
 
     static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
