@@ -17,7 +17,7 @@ public struct CallOutcome: Sendable {
     public var attempts: Int
     /// The route's primary model when a fallback answered or was last tried.
     public var fallbackFrom: String?
-    /// Milliseconds from the start of the call to the first piece of output.
+    /// Milliseconds from the start of the call to the first piece of a streamed answer.
     public var timeToFirstTokenMilliseconds: Int?
     /// Milliseconds from the start of the call to its end.
     public var latencyMilliseconds: Int
@@ -176,6 +176,7 @@ public struct CallRunner: Sendable {
                         return outcome
                     }
                     guard retryable, retry < target.retry.retries else {
+                        if verbose { diagnostics("attempt \(outcome.attempts) failed: \(error.message)") }
                         failures.append(error.message)
                         break
                     }
@@ -275,13 +276,13 @@ public struct CallRunner: Sendable {
         let pieces = MockProvider.pieces(for: request, model: target.model.id)
         let answer = pieces.joined()
         var result = AttemptResult(ending: .success, text: answer, usage: MockProvider.usage(for: request, answer: answer), usageEstimated: true, status: 200)
+        if request.stream { result.firstOutput = clock.now }
         if let output {
             for piece in pieces {
                 if cancellation.isCancelled {
                     result.ending = .cancelled
                     return result
                 }
-                if result.firstOutput == nil { result.firstOutput = clock.now }
                 result.outputBegan = true
                 if !output(piece) {
                     result.ending = .outputClosed
@@ -319,6 +320,8 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         var outputBegan = false
         var outputClosed = false
         var firstOutput: ContinuousClock.Instant?
+        /// Set once the collector asked to stop; later pieces are ignored.
+        var stopped = false
     }
 
     /// Bytes of a non-streamed body kept; more is a misbehaving server.
@@ -347,16 +350,25 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
 
     func receive(data: Data) -> Bool {
         state.withLock { state in
-            if state.mode == .undecided { state.mode = decideMode(state, first: data.first) }
-            switch state.mode {
-            case .events:
-                let events = data.withUnsafeBytes { raw in state.parser.feed(raw.bindMemory(to: UInt8.self)) }
-                for event in events where !handle(event, &state) { return false }
-                return true
-            case .buffered, .undecided:
-                state.body.append(contentsOf: data)
-                return state.body.count <= ResponseCollector.bodyLimit
-            }
+            // Pieces that were already in flight when the exchange was stopped are dropped.
+            if state.stopped { return false }
+            let keepGoing = consume(data, &state)
+            if !keepGoing { state.stopped = true }
+            return keepGoing
+        }
+    }
+
+    /// Reads one piece of the body; returns false to stop the exchange.
+    private func consume(_ data: Data, _ state: inout State) -> Bool {
+        if state.mode == .undecided { state.mode = decideMode(state, first: data.first) }
+        switch state.mode {
+        case .events:
+            let events = data.withUnsafeBytes { raw in state.parser.feed(raw.bindMemory(to: UInt8.self)) }
+            for event in events where !handle(event, &state) { return false }
+            return true
+        case .buffered, .undecided:
+            state.body.append(contentsOf: data)
+            return state.body.count <= ResponseCollector.bodyLimit
         }
     }
 
@@ -388,8 +400,8 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         }
         if !update.text.isEmpty {
             state.text += update.text
+            if state.firstOutput == nil { state.firstOutput = clock.now }
             if let output {
-                if state.firstOutput == nil { state.firstOutput = clock.now }
                 state.outputBegan = true
                 if !output(update.text) {
                     state.outputClosed = true
@@ -487,7 +499,6 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
             result.text = reply.text
             result.usage = reply.usage
             if let output, !reply.text.isEmpty {
-                result.firstOutput = clock.now
                 result.outputBegan = true
                 if !output(reply.text) { result.ending = .outputClosed }
             }
