@@ -74,6 +74,13 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         }
     }
 
+    /// Starts building the session on another thread, so that Foundation's networking
+    /// set-up (cookie storage, libcurl and TLS initialisation: milliseconds) overlaps
+    /// with reading the prompt and routing it.
+    public func warmUp() {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in _ = currentSession() }
+    }
+
     /// Sends a POST and feeds the response to `handler` until it ends; `timeout` bounds
     /// the wait for the response and for each next piece of it.
     public func perform(

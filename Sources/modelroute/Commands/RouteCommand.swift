@@ -54,6 +54,9 @@ enum RouteCommand: Command {
         append customAppend: RecordAppender? = nil, table givenTable: RoutingTable? = nil
     ) async throws -> ExitCode {
         let options = try CallOptions(arguments, environment: context.environment)
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+        if !options.offline && !options.dryRun { transport.warmUp() }
         let prompt = try readPrompt(arguments, context: context)
         let table = try givenTable ?? CommonOptions.loadTable(arguments, context: context)
         let classification = CommonOptions.classificationContext(arguments, context: context)
@@ -87,8 +90,6 @@ enum RouteCommand: Command {
         }
 
         let stdout = context.stdout
-        let transport = HTTPTransport()
-        defer { transport.shutdown() }
         let runner = CallRunner(
             table: table, environment: context.environment, offline: options.offline, timeoutOverride: options.timeout,
             transport: transport, cancellation: cancellation,
