@@ -180,4 +180,65 @@ func runCall(
         #expect(run.stderr.contains("TEST_OPENAI_KEY"))  // the variable's name is fine, and useful
         #expect(run.stderr.contains("attempt 1") && run.stderr.contains("route chat"))
     }
+
+    @Test func systemMaxTokensAndTemperatureReachTheRequest() async throws {
+        let server = try TestHTTPServer(responses: [.json(Canned.anthropicReply("ok"))])
+        let run = await runCall(
+            ["--route", "claude", "--system", "Be terse.", "--max-tokens", "77", "--temperature", "0.3", "--no-stream", "hi"],
+            table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 0 && run.stdout == "ok\n")
+        let body = try JSONParser.parse(try #require(server.requests.first).body)
+        #expect(body["system"]?.stringValue == "Be terse.")
+        #expect(body["max_tokens"]?.intValue == 77)
+        #expect(body["temperature"]?.value == .number(0.3))
+        #expect(body["stream"] == nil)
+        #expect(run.records.first?.timeToFirstTokenMilliseconds == nil)
+    }
+
+    @Test func jsonModeMayRetryAStreamCutMidwayBecauseNothingWasPrinted() async throws {
+        let server = try TestHTTPServer(responses: [
+            .sse(Canned.openAIStream(["half"]), hangUpAfter: 1),
+            .sse(Canned.openAIStream(["whole ", "answer"])),
+        ])
+        let run = await runCall(["--json", "--route", "solo", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 0)
+        let node = try JSONParser.parse(Array(run.stdout.utf8))
+        #expect(node["content"]?.stringValue == "whole answer" && node["attempts"]?.intValue == 2)
+        #expect(node["ttft_ms"]?.intValue != nil)
+    }
+
+    @Test func timeoutOptionOverridesTheProvidersTimeout() async throws {
+        let server = try TestHTTPServer(responses: [
+            .json(Canned.openAIReply("late"), delay: 3), .json(Canned.openAIReply("late"), delay: 3), .json(Canned.openAIReply("late"), delay: 3),
+        ])
+        let run = await runCall(["--timeout", "0.2", "--route", "solo", "--no-stream", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 75)
+        #expect(run.stderr.contains("no answer within 0.2 s"))
+        #expect(run.records.first?.attempts == 3)
+    }
+
+    @Test func retryAfterAsAnHTTPDateIsHonoured() async throws {
+        let past = "Wed, 21 Oct 2015 07:28:00 GMT"
+        let server = try TestHTTPServer(responses: [
+            .json(#"{"error":{"message":"later"}}"#, status: 503, headers: [("Retry-After", past)]),
+            .json(Canned.openAIReply("now"), status: 200),
+        ])
+        let run = await runCall(["--route", "solo", "--no-stream", "--verbose", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(run.status == 0 && run.stdout == "now\n")
+        #expect(run.stderr.contains("retrying in 0.00 s"))
+    }
+
+    @Test func headerSecretsFromTheEnvironmentNeverAppear() async throws {
+        let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"org org-SECRET-HEADER-9 is not allowed"}}"#, status: 403)])
+        var table = providerTable(baseURL: server.baseURL)
+        table.providers[0].headers = [("OpenAI-Organization", "${TEST_ORG}")]
+        var environment = keyedEnvironment
+        environment["TEST_ORG"] = "org-SECRET-HEADER-9"
+        let run = await runCall(["--route", "solo", "--verbose", "hi"], table: table, environment: environment)
+        #expect(run.status == 69)
+        #expect(server.requests.first?.header("openai-organization") == "org-SECRET-HEADER-9")
+        #expect(!run.stderr.contains("SECRET-HEADER") && !run.stdout.contains("SECRET-HEADER"))
+        #expect(!run.records.map { String(describing: $0) }.joined().contains("SECRET-HEADER"))
+        #expect(run.stderr.contains("TEST_OPENAI_KEY"))
+    }
 }

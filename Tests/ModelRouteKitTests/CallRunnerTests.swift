@@ -58,6 +58,22 @@ import ModelRouteTestSupport
         #expect(second.printed == "xy")
     }
 
+    @Test(arguments: [1, 2, 3, 5, 8, 13, 64])
+    func everyProviderStreamSurvivesAnyWriteSize(size: Int) async throws {
+        let server = try TestHTTPServer(responses: [
+            .sse(Canned.openAIStream(["é", "🎉", "z"]), splitEvery: size),
+            .sse(Canned.anthropicStream(["é", "🎉", "z"]), lineEnding: "\r\n", splitEvery: size),
+            .sse(Canned.geminiStream(["é", "🎉", "z"]), splitEvery: size, keepAlive: true),
+        ])
+        let table = providerTable(baseURL: server.baseURL)
+        for route in ["solo", "claude", "gemini"] {
+            let capture = Capture()
+            let outcome = await call(route, in: table, capture: capture)
+            #expect(outcome.status == .ok && capture.printed == "é🎉z", "\(route) with \(size)-byte writes")
+            #expect(!outcome.usageEstimated)
+        }
+    }
+
     @Test func aServerWithoutUsageGetsEstimatedUsage() async throws {
         // An OpenAI-compatible server that ignores stream_options.
         let events = [#"data: {"choices":[{"delta":{"content":"four words right here"}}]}"#, #"data: {"choices":[{"delta":{},"finish_reason":"stop"}]}"#, "data: [DONE]"]
