@@ -123,9 +123,13 @@ public final class TestHTTPServer: Sendable {
 
     /// The port the server listens on.
     public let port: UInt16
+    /// The listening socket.
     private let listener: Int32
+    /// Requests and the stop flag.
     private let state = Mutex(State())
+    /// Chooses the response for each request.
     private let respond: @Sendable (Request, Int) -> Response
+    /// When the server stops by itself.
     private let deadline: Date
 
     /// `http://127.0.0.1:PORT`.
@@ -206,8 +210,10 @@ public final class TestHTTPServer: Sendable {
         return requests.count >= count
     }
 
+    /// Whether it was stopped or its lifetime is over.
     private var isStopped: Bool { state.withLock { $0.stopped } || Date() > deadline }
 
+    /// Accepts connections until stopped, one thread each.
     private func acceptLoop() {
         defer { close(listener) }
         while !isStopped {

@@ -9,6 +9,7 @@ import ModelRouteTestSupport
 /// answers at once, and how long each streamed chunk takes from the server's write
 /// to modelroute's stdout. Targets: at most 5 ms added; at most 1 ms per chunk.
 enum CallBenchmark {
+    /// Runs the benchmark and prints its figures.
     static func run(_ arguments: [String]) async throws {
         let runs = integer(arguments, "--runs") ?? 40
         let chunks = integer(arguments, "--chunks") ?? 40
@@ -150,28 +151,34 @@ enum CallBenchmark {
         return arrivals
     }
 
+    /// An integer option's value.
     static func integer(_ arguments: [String], _ name: String) -> Int? {
         value(arguments, name).flatMap { Int($0) }
     }
 
+    /// An option's value.
     static func value(_ arguments: [String], _ name: String) -> String? {
         guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
         return arguments[index + 1]
     }
 
+    /// The median.
     static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
 
+    /// The nearest-rank percentile.
     static func percentile(_ values: [Double], _ fraction: Double) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
     }
 
+    /// Two decimals.
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }
 
 /// A benchmark that cannot run, with the reason.
 struct BenchError: Error, CustomStringConvertible {
+    /// What went wrong.
     var description: String
     init(_ description: String) { self.description = description }
 }

@@ -11,6 +11,7 @@ public struct AnthropicFormat: WireFormat {
 
     public init() {}
 
+    /// Builds the Messages request.
     public func makeRequest(_ request: ChatRequest, model: String, baseURL: String, apiKey: String?) -> HTTPRequestSpec {
         var json = JSONWriter(reservingCapacity: request.prompt.utf8.count + 256)
         json.beginObject()
@@ -41,6 +42,7 @@ public struct AnthropicFormat: WireFormat {
         return HTTPRequestSpec(url: baseURL + "/messages", headers: headers, body: json.bytes)
     }
 
+    /// Reads a whole Messages response body.
     public func parseReply(_ body: JSONNode) throws(FormatViolation) -> ParsedReply {
         if body["type"]?.stringValue == "error" {
             throw FormatViolation("the provider returned an error: \(errorMessage(body) ?? "no message")")
@@ -53,6 +55,7 @@ public struct AnthropicFormat: WireFormat {
         return ParsedReply(text: text, usage: body["usage"].map(usage) ?? TokenUsage())
     }
 
+    /// Reads one Messages SSE event.
     public func parseEvent(_ event: SSEEvent) throws(FormatViolation) -> StreamUpdate {
         let node = try WireSupport.parseData(event)
         let type = node["type"]?.stringValue ?? event.name ?? ""

@@ -55,13 +55,17 @@ public struct CallOutcome: Sendable {
 /// Calls a route's models in order, retrying each as its policy allows, streaming
 /// the answer to `output` as it arrives, and never retrying once output has begun.
 public struct CallRunner: Sendable {
+    /// The routing table: models, providers, prices.
     public var table: RoutingTable
+    /// Where API keys and `${VAR}` header values come from.
     public var environment: [String: String]
     /// Sends `--offline` calls to the mock provider.
     public var offline: Bool
     /// Overrides every provider's timeout (`--timeout`).
     public var timeoutOverride: Double?
+    /// The HTTP client.
     public var transport: HTTPTransport
+    /// Ctrl-C's switch.
     public var cancellation: CancellationSignal
     /// Receives each streamed piece; returns false once the reader is gone (EPIPE).
     /// Nil collects the answer without printing it (`--json`, where a retry mid-stream is harmless).
@@ -327,10 +331,15 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
     /// Bytes of a non-streamed body kept; more is a misbehaving server.
     static let bodyLimit = 16 * 1024 * 1024
 
+    /// The format the response is in.
     let wire: any WireFormat
+    /// Whether a stream was asked for.
     let streamRequested: Bool
+    /// Where streamed text goes; nil to collect only.
     let output: (@Sendable (String) -> Bool)?
+    /// The clock for the first piece's time.
     let clock: ContinuousClock
+    /// What has arrived so far.
     let state = Mutex(State())
 
     init(wire: any WireFormat, streamRequested: Bool, output: (@Sendable (String) -> Bool)?, clock: ContinuousClock) {
@@ -340,6 +349,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         self.clock = clock
     }
 
+    /// Notes the status and headers.
     func receive(status: Int, headers: [String: String]) -> Bool {
         state.withLock { state in
             state.status = status
@@ -348,6 +358,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         return true
     }
 
+    /// Takes one piece of the body.
     func receive(data: Data) -> Bool {
         state.withLock { state in
             // Pieces that were already in flight when the exchange was stopped are dropped.
@@ -524,6 +535,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         return "the body is not valid JSON (\(error.message) at byte \(error.offset))"
     }
 
+    /// Whether a body is an HTML page (a proxy's or a login page).
     private func looksLikeHTML(_ body: [UInt8], headers: [String: String]) -> Bool {
         if headers["content-type"]?.lowercased().contains("html") == true { return true }
         let start = body.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }).prefix(15)

@@ -14,6 +14,7 @@ public final class CancellationSignal: Sendable {
         var nextToken = 0
     }
 
+    /// The flag and handlers, shared across threads.
     private let state = Mutex(State())
 
     public init() {}

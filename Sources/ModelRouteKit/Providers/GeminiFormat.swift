@@ -3,6 +3,7 @@
 public struct GeminiFormat: WireFormat {
     public init() {}
 
+    /// Builds the generateContent request.
     public func makeRequest(_ request: ChatRequest, model: String, baseURL: String, apiKey: String?) -> HTTPRequestSpec {
         var json = JSONWriter(reservingCapacity: request.prompt.utf8.count + 256)
         json.beginObject()
@@ -48,12 +49,14 @@ public struct GeminiFormat: WireFormat {
         return HTTPRequestSpec(url: baseURL + "/models/" + id + method, headers: headers, body: json.bytes)
     }
 
+    /// Reads a whole generateContent response body.
     public func parseReply(_ body: JSONNode) throws(FormatViolation) -> ParsedReply {
         let update = try read(body)
         if let error = update.error { throw FormatViolation("the provider returned an error: \(error)") }
         return ParsedReply(text: update.text, usage: update.usage ?? TokenUsage())
     }
 
+    /// Reads one generateContent SSE event.
     public func parseEvent(_ event: SSEEvent) throws(FormatViolation) -> StreamUpdate {
         try read(WireSupport.parseData(event))
     }

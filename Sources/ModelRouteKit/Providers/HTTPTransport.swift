@@ -47,8 +47,11 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         }
     }
 
+    /// The serial queue delegate callbacks run on.
     private let queue: OperationQueue
+    /// The session, once created.
     private let session = Mutex<URLSession?>(nil)
+    /// Exchanges in flight by task identifier.
     private let exchanges = Mutex<[Int: Exchange]>([:])
 
     public override init() {
@@ -138,10 +141,12 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         }
     }
 
+    /// The exchange a task belongs to.
     private func exchange(_ task: URLSessionTask) -> Exchange? {
         exchanges.withLock { $0[task.taskIdentifier] }
     }
 
+    /// Hands the status and headers to the handler.
     public func urlSession(
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
@@ -163,6 +168,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         }
     }
 
+    /// Hands each piece of the body to the handler as it arrives.
     public func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard let exchange = exchange(dataTask) else { return }
         exchange.lastActivity.withLock { $0 = .now() }
@@ -172,6 +178,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         }
     }
 
+    /// Ends the exchange: completed, timed out, cancelled or failed.
     public func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let exchange = exchanges.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
         let outcome: TransportOutcome

@@ -5,6 +5,7 @@
 public struct OpenAIFormat: WireFormat {
     public init() {}
 
+    /// Builds the Chat Completions request.
     public func makeRequest(_ request: ChatRequest, model: String, baseURL: String, apiKey: String?) -> HTTPRequestSpec {
         var json = JSONWriter(reservingCapacity: request.prompt.utf8.count + 256)
         json.beginObject()
@@ -38,6 +39,7 @@ public struct OpenAIFormat: WireFormat {
         return HTTPRequestSpec(url: baseURL + "/chat/completions", headers: headers, body: json.bytes)
     }
 
+    /// Reads a whole Chat Completions response body.
     public func parseReply(_ body: JSONNode) throws(FormatViolation) -> ParsedReply {
         guard let choices = body["choices"]?.arrayValue else {
             if let message = errorMessage(body) { throw FormatViolation("the provider returned an error: \(message)") }
@@ -53,6 +55,7 @@ public struct OpenAIFormat: WireFormat {
         return ParsedReply(text: content?.stringValue ?? "", usage: usage(body["usage"]))
     }
 
+    /// Reads one Chat Completions SSE event.
     public func parseEvent(_ event: SSEEvent) throws(FormatViolation) -> StreamUpdate {
         if event.data == "[DONE]" { return StreamUpdate(complete: true) }
         let node = try WireSupport.parseData(event)

@@ -29,6 +29,7 @@ public enum ProviderError: ModelRouteError, Equatable {
     /// HTTP statuses worth retrying: timeouts, conflicts, rate limits, overload, server errors.
     public static let retryableStatuses: Set<Int> = [408, 409, 429, 500, 502, 503, 504, 529]
 
+    /// 78 for configuration, 130 for Ctrl-C, 75 for temporary failures, else 69.
     public var exitCode: ExitCode {
         switch self {
         case .missingAPIKey, .missingHeaderVariable, .invalidBaseURL, .unknownModel, .noMockProvider: return .configuration
@@ -48,6 +49,7 @@ public enum ProviderError: ModelRouteError, Equatable {
         }
     }
 
+    /// The text for stderr: provider, model, HTTP status and the provider's own words.
     public var message: String {
         switch self {
         case .missingAPIKey(let provider, let variable):

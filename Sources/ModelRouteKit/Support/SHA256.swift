@@ -1,6 +1,7 @@
 /// SHA-256 (FIPS 180-4), written out because Foundation on Linux has no CryptoKit and
 /// the log needs a stable hash of each prompt.
 public struct SHA256: Sendable {
+    /// The eight working hash words (the initial values are FIPS 180-4's).
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
     /// Bytes not yet forming a whole 64-byte block.

@@ -3,6 +3,7 @@ import ModelRouteKit
 
 /// `modelroute [PROMPT...]`: classify, call, stream, log. `--dry-run` stops after classifying.
 enum RouteCommand: Command {
+    /// Options and help of the main command.
     static let spec = CommandSpec(
         name: "",
         abstract: "Route a prompt to the right model, stream its answer, and log what it cost.",
@@ -38,6 +39,7 @@ enum RouteCommand: Command {
             78 bad routing table or missing API key; 130 interrupted (Ctrl-C).
             """)
 
+    /// Runs the command with Ctrl-C turned into cancellation.
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
         let cancellation = CancellationSignal()
         let monitor = arguments.flag("dry-run") ? nil : InterruptMonitor(signal: cancellation)
@@ -186,21 +188,36 @@ enum RouteCommand: Command {
 
 /// The main command's options, checked.
 struct CallOptions: Sendable {
+    /// `--system`.
     var system: String?
+    /// `--max-tokens`.
     var maxTokens: Int?
+    /// `--temperature`.
     var temperature: Double?
+    /// `--timeout`, in seconds.
     var timeout: Double?
+    /// `--route`.
     var route: String?
+    /// `--model`.
     var model: String?
+    /// `--tag` pairs, in order.
     var tags: [(key: String, value: String)]
+    /// False with `--no-stream`.
     var stream: Bool
+    /// `--json`.
     var json: Bool
+    /// `--log`.
     var logPath: String?
+    /// `--offline` or `MODELROUTE_OFFLINE=1`.
     var offline: Bool
+    /// `--dry-run`.
     var dryRun: Bool
+    /// `--explain`.
     var explain: Bool
+    /// `--verbose`.
     var verbose: Bool
 
+    /// Reads and checks the options.
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         system = arguments.value("system")
         maxTokens = try arguments.integer("max-tokens", in: 1...10_000_000)
