@@ -2,6 +2,9 @@
 import Glibc
 #endif
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ModelRouteTestSupport
 
 /// `modelroute-bench call [--runs N] [--chunks N] [--interval-ms X] [--binary PATH]`: the time a whole
@@ -11,6 +14,9 @@ import ModelRouteTestSupport
 enum CallBenchmark {
     /// Runs the benchmark and prints its figures.
     static func run(_ arguments: [String]) async throws {
+        if let url = value(arguments, "--probe") {
+            exit(await probe(url))
+        }
         let runs = integer(arguments, "--runs") ?? 40
         let chunks = integer(arguments, "--chunks") ?? 40
         let interval = Double(integer(arguments, "--interval-ms") ?? 10) / 1000
@@ -61,18 +67,25 @@ enum CallBenchmark {
         }
         _ = try spawn(curl, curlArguments, environment: environment)
 
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let probeArguments = ["call", "--probe", server.baseURL + "/chat/completions"]
         var ours: [Double] = []
         var theirs: [Double] = []
+        var floor: [Double] = []
         for _ in 0..<runs {
             ours.append(try spawn(binary, modelrouteArguments, environment: environment).milliseconds)
             theirs.append(try spawn(curl, curlArguments, environment: environment).milliseconds)
+            floor.append(try spawn(me, probeArguments, environment: environment).milliseconds)
         }
         let oursMedian = median(ours)
         let theirsMedian = median(theirs)
+        let floorMedian = median(floor)
         print("call, non-streamed, \(runs) runs each (wall, process start to exit):")
-        print("  modelroute  median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
-        print("  curl        median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
-        print("  added by modelroute: \(format(oursMedian - theirsMedian)) ms (target ≤ 5 ms)")
+        print("  modelroute       median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
+        print("  curl             median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
+        print("  bare URLSession  median \(format(floorMedian)) ms   p90 \(format(percentile(floor, 0.9))) ms   (a Swift process making the same POST, nothing else)")
+        print("  added by modelroute over curl: \(format(oursMedian - theirsMedian)) ms (target ≤ 5 ms)")
+        print("  added by modelroute over bare URLSession: \(format(oursMedian - floorMedian)) ms")
 
         // Streaming: per-chunk delay from the server's write to modelroute's stdout.
         var delays: [Double] = []
@@ -87,6 +100,23 @@ enum CallBenchmark {
         }
         print("streaming, \(streamRuns) runs × \(chunks) chunks \(Int(interval * 1000)) ms apart (server write → modelroute stdout):")
         print("  median \(format(median(delays))) ms   p95 \(format(percentile(delays, 0.95))) ms   max \(format(delays.max() ?? 0)) ms (target ≤ 1 ms)")
+    }
+
+    /// One POST through URLSession and nothing else: the floor any URLSession client pays.
+    static func probe(_ address: String) async -> Int32 {
+        guard let url = URL(string: address) else { return 64 }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"model":"bench-model","messages":[{"role":"user","content":"hello"}]}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer bench-key", forHTTPHeaderField: "Authorization")
+        let session = URLSession(configuration: .ephemeral)
+        do {
+            let (data, _) = try await session.data(for: request)
+            return data.isEmpty ? 1 : 0
+        } catch {
+            return 1
+        }
     }
 
     /// The `modelroute` binary next to this one.
