@@ -41,19 +41,18 @@ enum RouteCommand: Command {
 
     /// Runs the command with Ctrl-C turned into cancellation.
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
-        let cancellation = CancellationSignal()
-        let monitor = arguments.flag("dry-run") ? nil : InterruptMonitor(signal: cancellation)
-        defer { monitor?.stop() }
-        return try await execute(arguments, context: context, cancellation: cancellation)
+        try await execute(arguments, context: context, cancellation: CancellationSignal(), catchesInterrupts: true)
     }
 
     /// Appends one record to the usage log; returns the failure, if any.
     typealias RecordAppender = @Sendable (LedgerRecord) -> LedgerError?
 
     /// The command itself; tests pass their own cancellation switch, log appender and table.
+    /// With `catchesInterrupts`, Ctrl-C cancels the call once it starts (before that, while
+    /// the prompt is read, it ends the process as usual).
     static func execute(
         _ arguments: ParsedArguments, context: CommandContext, cancellation: CancellationSignal,
-        append customAppend: RecordAppender? = nil, table givenTable: RoutingTable? = nil
+        append customAppend: RecordAppender? = nil, table givenTable: RoutingTable? = nil, catchesInterrupts: Bool = false
     ) async throws -> ExitCode {
         let options = try CallOptions(arguments, environment: context.environment)
         let transport = HTTPTransport()
@@ -98,6 +97,8 @@ enum RouteCommand: Command {
             output: options.json ? nil : printer(stdout),
             diagnostics: { context.diagnose($0) }, verbose: options.verbose)
 
+        let monitor = catchesInterrupts ? InterruptMonitor(signal: cancellation) : nil
+        defer { monitor?.stop() }
         do throws(ProviderError) {
             _ = try runner.preflight(decision: decision)
         } catch {
