@@ -1,5 +1,36 @@
+import Foundation
+import ModelRouteKit
+import ModelRouteTestSupport
+
+/// `modelroute-bench dry-run [--runs N]`: wall time of `modelroute --dry-run hello` on
+/// the embedded default table, against `/bin/true` (the cost of starting any process).
+/// Target: under 20 ms.
 enum DryRunBenchmark {
     static func run(_ arguments: [String]) async throws {
-        print("not written yet")
+        let options = BenchmarkOptions(arguments)
+        let runs = options.integer("--runs") ?? 50
+        let binary = MeasuredProcess.productsDirectory + "/modelroute"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        // No routes.json in reach: the embedded default is used, as on a fresh machine.
+        let environment = ["HOME": "/nonexistent", "PATH": "/usr/bin:/bin"]
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        _ = FileManager.default.changeCurrentDirectoryPath("/")
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(workingDirectory) }
+        var dryRun: [Double] = []
+        var reference: [Double] = []
+        var rss = 0
+        for _ in 0..<runs {
+            let result = try MeasuredProcess.run(binary, ["--dry-run", "hello"], environment: environment)
+            guard result.status == 0 else { throw BenchmarkFailure("modelroute --dry-run exited \(result.status)") }
+            dryRun.append(result.seconds)
+            rss = max(rss, result.maxResidentKiB)
+            reference.append(try MeasuredProcess.run("/bin/true", [], environment: environment).seconds)
+        }
+        let median = MeasuredProcess.median(dryRun) * 1000
+        let base = MeasuredProcess.median(reference) * 1000
+        print("modelroute --dry-run hello, release build, embedded default table, \(runs) runs")
+        print(String(format: "  median %.2f ms (min %.2f, max %.2f), peak RSS %.1f MB", median, (dryRun.min() ?? 0) * 1000, (dryRun.max() ?? 0) * 1000, Double(rss) / 1024))
+        print(String(format: "  reference /bin/true: median %.2f ms", base))
+        print(String(format: "  target under 20 ms: %@", (median < 20 ? "met" : "NOT met") as NSString))
     }
 }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Synchronization
 
 /// `modelroute-bench BENCHMARK [options]`: speed checks run on a release build.
 /// Each benchmark generates its own data deterministically and prints figures with
@@ -14,17 +16,32 @@ enum BenchMain {
         ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
     ]
 
-    static func main() async {
+    static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // Profiling runs in-process and synchronously, so valgrind's callgrind (which
+        // cannot follow libdispatch's signal thread under an async main) can count it.
+        if arguments.first == "profile-classify" {
+            ClassifyBenchmark.profile(Array(arguments.dropFirst()))
+            return
+        }
         guard let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) else {
             print("usage: modelroute-bench BENCHMARK [options]   (build with -c release)\n\nbenchmarks:")
             for benchmark in benchmarks { print("  \(benchmark.name.padding(8))  \(benchmark.summary)") }
             exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 64)
         }
-        do {
-            try await benchmark.run(Array(arguments.dropFirst()))
-        } catch {
-            print("modelroute-bench \(name): \(error)")
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        Task {
+            do {
+                try await benchmark.run(Array(arguments.dropFirst()))
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        if let message = failure.withLock({ $0 }) {
+            print("modelroute-bench \(name): \(message)")
             exit(1)
         }
     }

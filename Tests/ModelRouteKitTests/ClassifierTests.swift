@@ -231,3 +231,41 @@ import Testing
         #expect(RoutingError.unknownRoute("powr", known: ["power"]).message.contains("did you mean \"power\"?"))
     }
 }
+
+@Suite struct KeywordScanningPathTests {
+    /// The one-pass scan over raw text and the fold-first path must find the same
+    /// keywords and measure the same counts, whatever the text.
+    @Test(arguments: [
+        "Please FORMAT this", "Security\n\n  AUDIT needed", "xsecurity  audit", "ÉCOLE d'été format", "Straße und STRASSE",
+        "naïve FAÇADE\u{00A0}format", "请把这段话翻译成英文 format", "emoji 😀 format 😀", "tl;dr: TL;DR", "İstanbul format",
+        "", "   ", "a\u{2003}b format\n", "Ünïcödé ÜNÏCÖDÉ",
+    ])
+    func fastAndFoldFirstPathsAgree(text: String) throws {
+        let keywords = ["format", "security audit", "école", "straße", "façade", "翻译", "tl;dr", "ünïcödé", "istanbul", "b format"]
+        let list = keywords.map { "\"\($0)\"" }.joined(separator: ", ")
+        let classifier = Classifier(table: try table(rules: "{\"route\": \"fast\", \"any\": [\(list)]}"))
+        let automaton = classifier.automatonForTesting
+        var fastMatches = MatchSet(count: automaton.patternCount)
+        var slowMatches = MatchSet(count: automaton.patternCount)
+        var folds = FoldTable()
+        let scanner = PromptScanner()
+        var text = text
+        let (fast, slow): (KeywordAutomaton.Counts?, PromptMeasurements?) = text.withUTF8 { utf8 in
+            let fast = automaton.scan(utf8, folds: &folds, into: &fastMatches)
+            let slow = scanner.scan(utf8, fold: true)
+            automaton.search(scanner.foldedText, count: scanner.foldedCount, into: &slowMatches)
+            return (fast, slow)
+        }
+        let measured = try #require(slow)
+        if let fast {
+            #expect(fast.words == measured.words)
+            #expect(text.utf8.count - fast.continuationBytes == measured.chars)
+            for index in 0..<automaton.patternCount {
+                #expect(fastMatches.contains(index) == slowMatches.contains(index), "\(keywords[index]) in \(text)")
+            }
+        }
+        let decision = classifier.classify(text, context: ClassificationContext())
+        let expected = (0..<automaton.patternCount).filter { slowMatches.contains($0) }.map { keywords[$0] }
+        #expect(decision.evidence == (expected.isEmpty ? [] : [.keywordsFound(condition: "any", keywords: expected)]), "\(text)")
+    }
+}

@@ -37,6 +37,9 @@ public struct Classifier: Sendable {
     /// Number of distinct keyword patterns compiled from the table.
     var patternCount: Int { automaton.patternCount }
 
+    /// The compiled keyword automaton, for tests that compare its two scanning paths.
+    var automatonForTesting: KeywordAutomaton { automaton }
+
     /// A rule with its keywords replaced by automaton pattern indices.
     private struct CompiledRule: Sendable {
         enum Test: Sendable {
@@ -104,11 +107,7 @@ public struct Classifier: Sendable {
     /// Classifies UTF-8 bytes, reusing `scratch` between calls. Returns nil when the bytes
     /// are not valid UTF-8 (`scratch.scanner.invalidOffset` says where).
     public func classify(utf8 prompt: UnsafeBufferPointer<UInt8>, context: ClassificationContext, scratch: ClassifierScratch) -> RoutingDecision? {
-        guard var measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
-        scratch.matches.removeAll()
-        if needsFolding {
-            automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches)
-        }
+        guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
         for rule in rules {
             guard case .holds(let evidence) = evaluate(rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false) else { continue }
@@ -118,6 +117,26 @@ public struct Classifier: Sendable {
         if needsCode && state.hasCode == nil { state.hasCode = CodeDetector.containsCode(prompt) }
         measurements.hasCode = state.hasCode
         return defaultDecision(measurements)
+    }
+
+    /// Measures the prompt and finds its keywords: in one pass over raw bytes when the
+    /// prompt is ASCII (the common case), else by folding it first.
+    private func measure(_ prompt: UnsafeBufferPointer<UInt8>, scratch: ClassifierScratch) -> PromptMeasurements? {
+        scratch.matches.removeAll()
+        if let counts = automaton.scan(prompt, folds: &scratch.folds, into: &scratch.matches) {
+            let count = prompt.count
+            let chars = count - counts.continuationBytes
+            let endsWithNewline = count > 0 && prompt[count - 1] == 0x0A
+            return PromptMeasurements(
+                words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4,
+                lines: count == 0 ? 0 : counts.newlines + (endsWithNewline ? 0 : 1))
+        }
+        scratch.matches.removeAll()
+        guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
+        if needsFolding {
+            automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches)
+        }
+        return measurements
     }
 
     /// One rule's verdict on a prompt, with the first failing condition when asked.
@@ -135,9 +154,7 @@ public struct Classifier: Sendable {
         var prompt = prompt
         let scratch = ClassifierScratch(classifier: self)
         return prompt.withUTF8 { utf8 in
-            guard let measurements = scratch.scanner.scan(utf8, fold: needsFolding) else { return [] }
-            scratch.matches.removeAll()
-            if needsFolding { automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches) }
+            guard let measurements = measure(utf8, scratch: scratch) else { return [] }
             var state = EvaluationState()
             var traces: [RuleTrace] = []
             for rule in rules {
@@ -247,6 +264,7 @@ public struct Classifier: Sendable {
 /// Per-thread buffers for classifying many prompts without allocating.
 public final class ClassifierScratch {
     let scanner = PromptScanner()
+    var folds = FoldTable()
     var matches: MatchSet
 
     public init(classifier: Classifier) {

@@ -1,11 +1,17 @@
-/// Finds every keyword of every rule in one pass over the folded prompt
-/// (Aho–Corasick compiled to a DFA over byte classes), so classification costs the
-/// same per byte whether the table has 10 keywords or 10,000.
+/// Finds every keyword of every rule in one pass over a prompt (Aho–Corasick compiled
+/// to a DFA over byte classes), so classification costs the same per byte whether the
+/// table has 10 keywords or 10,000.
+///
+/// Keywords are stored case-folded with single spaces. The byte classes fold ASCII case
+/// (`A` and `a` share a class) and map every ASCII white space byte to the class of
+/// ' ', and every state entered by a space loops on further white space. So the
+/// automaton runs directly on raw ASCII text, with "Security\n  Audit" matching
+/// "security audit"; text with non-ASCII bytes is folded first (`PromptScanner`).
 struct KeywordAutomaton: Sendable {
     /// One keyword as matched: its folded bytes and how its edges must meet the text.
     struct Pattern: Sendable {
-        /// Length of the folded keyword in bytes.
-        var length: Int32
+        /// The folded keyword.
+        var bytes: [UInt8]
         /// In word mode: whether the text before the match must not be a word character.
         var checksStart: Bool
         /// In word mode: whether the text after the match must not be a word character.
@@ -15,7 +21,9 @@ struct KeywordAutomaton: Sendable {
     /// Byte → its class; bytes that occur in no keyword share class 0.
     private let byteClass: [UInt8]
     private let classCount: Int
-    /// Next state for (state × classCount + class).
+    /// For (state × classCount + class): the next state's row (state × classCount), bitwise
+    /// inverted (negative) when that state completes a keyword, so the hot loop needs
+    /// neither a multiply nor a second lookup.
     private let transitions: [Int32]
     /// For state s, its matches are `outputs[outputStart[s]..<outputStart[s + 1]]`.
     private let outputStart: [Int32]
@@ -32,22 +40,21 @@ struct KeywordAutomaton: Sendable {
         var classOf = [UInt8](repeating: 0, count: 256)
         var count = 1
         for keyword in keywords {
-            for byte in keyword.folded where classOf[Int(byte)] == 0 {
-                classOf[Int(byte)] = UInt8(truncatingIfNeeded: count)
+            for byte in keyword.folded where classOf[Int(byte)] == 0 && count < 256 {
+                classOf[Int(byte)] = UInt8(count)
                 count += 1
             }
         }
-        // More than 255 distinct bytes cannot happen in UTF-8 keywords, but stay safe.
-        if count > 256 {
-            for byte in 0..<256 { classOf[byte] = UInt8(byte) }
-            count = 256
-        }
+        for upper in UInt8(ascii: "A")...UInt8(ascii: "Z") { classOf[Int(upper)] = classOf[Int(upper + 32)] }
+        for space in 0x09...0x0D { classOf[space] = classOf[0x20] }
+        let spaceClass = Int(classOf[0x20])
         byteClass = classOf
         classCount = count
 
         // The trie.
         var children: [[Int32]] = [[Int32](repeating: -1, count: count)]
         var terminal: [[Int32]] = [[]]
+        var enteredBySpace: [Bool] = [false]
         var patterns: [Pattern] = []
         for (index, keyword) in keywords.enumerated() {
             var state = 0
@@ -57,6 +64,7 @@ struct KeywordAutomaton: Sendable {
                     children[state][symbol] = Int32(children.count)
                     children.append([Int32](repeating: -1, count: count))
                     terminal.append([])
+                    enteredBySpace.append(byte == 0x20)
                 }
                 state = Int(children[state][symbol])
             }
@@ -95,7 +103,18 @@ struct KeywordAutomaton: Sendable {
                 }
             }
         }
-        self.transitions = transitions
+        // A run of white space reads as one space: a state entered by a space stays put
+        // on more of it (keywords neither start nor end with a space).
+        if spaceClass != 0 {
+            for state in 1..<stateCount where enteredBySpace[state] { transitions[state * count + spaceClass] = Int32(state) }
+        }
+        var encoded = [Int32](repeating: 0, count: transitions.count)
+        for index in transitions.indices {
+            let next = Int(transitions[index])
+            let row = Int32(next * count)
+            encoded[index] = outputsByState[next].isEmpty ? row : ~row
+        }
+        self.transitions = encoded
         var starts: [Int32] = [0]
         var flat: [Int32] = []
         for state in 0..<stateCount {
@@ -108,47 +127,176 @@ struct KeywordAutomaton: Sendable {
 
     private static func pattern(for folded: [UInt8], mode: KeywordMatchMode) -> Pattern {
         guard mode == .word, !folded.isEmpty else {
-            return Pattern(length: Int32(folded.count), checksStart: false, checksEnd: false)
+            return Pattern(bytes: folded, checksStart: false, checksEnd: false)
         }
         return folded.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return Pattern(length: 0, checksStart: false, checksEnd: false) }
+            guard let base = buffer.baseAddress else { return Pattern(bytes: folded, checksStart: false, checksEnd: false) }
             let first = TextFolding.scalar(at: 0, in: base)
             let last = TextFolding.scalar(before: buffer.count, in: base)
-            return Pattern(
-                length: Int32(folded.count), checksStart: TextFolding.isWordCharacter(first), checksEnd: TextFolding.isWordCharacter(last))
+            return Pattern(bytes: folded, checksStart: TextFolding.isWordCharacter(first), checksEnd: TextFolding.isWordCharacter(last))
         }
     }
 
-    /// Marks in `matches` every pattern that occurs in the folded text.
-    func search(_ text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
-        if patterns.isEmpty { return }
+    /// What the fused pass measured besides the matches.
+    struct Counts {
+        var words: Int
+        var newlines: Int
+        /// UTF-8 continuation bytes, so that scalars = bytes - continuation bytes.
+        var continuationBytes: Int
+        /// Quarter-tokens beyond one per scalar (see `TokenEstimator`).
+        var extraQuarters: Int
+    }
+
+    /// The fast path: matches keywords in the raw text while counting words, line breaks
+    /// and scalars, in one pass. Non-ASCII scalars are folded on the fly when their fold
+    /// has the same UTF-8 length. Returns nil (matches incomplete) on anything else —
+    /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
+    /// then folds the whole text with `PromptScanner` and uses `search`.
+    func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
+        guard let base = text.baseAddress else { return Counts(words: 0, newlines: 0, continuationBytes: 0, extraQuarters: 0) }
+        let count = text.count
+        let hasPatterns = !patterns.isEmpty
+        var words = 0
+        var newlines = 0
+        var continuationBytes = 0
+        var extraQuarters = 0
+        var previousWasSpace: UInt8 = 1
+        var bailedOut = false
         transitions.withUnsafeBufferPointer { transitions in
             byteClass.withUnsafeBufferPointer { byteClass in
-                outputStart.withUnsafeBufferPointer { outputStart in
-                    var state = 0
-                    for index in 0..<count {
-                        state = Int(transitions[state &* classCount &+ Int(byteClass[Int(text[index])])])
-                        let first = Int(outputStart[state])
-                        let end = Int(outputStart[state + 1])
-                        if first != end {
-                            report(first..<end, endingAt: index + 1, in: text, count: count, into: &matches)
+                TextFolding.asciiSpace.withUnsafeBufferPointer { spaceTable in
+                    var row = 0
+                    var index = 0
+                    while index < count {
+                        let byte = base[index]
+                        if byte < 0x80 {
+                            let isSpace = spaceTable[Int(byte)]
+                            words &+= Int((1 &- isSpace) & previousWasSpace)
+                            previousWasSpace = isSpace
+                            newlines &+= byte == 0x0A ? 1 : 0
+                            index &+= 1
+                            guard hasPatterns else { continue }
+                            let entry = Int(transitions[row &+ Int(byteClass[Int(byte)])])
+                            if entry >= 0 {
+                                row = entry
+                                continue
+                            }
+                            row = ~entry
+                            report(state: row / classCount, endingAt: index, in: base, count: count, into: &matches)
+                            continue
+                        }
+                        guard let (value, length) = PromptScanner.decode(base, index, count),
+                            let folded = folds.sameLengthFold(of: value)
+                        else {
+                            bailedOut = true
+                            return
+                        }
+                        words &+= Int(previousWasSpace)
+                        previousWasSpace = 0
+                        continuationBytes &+= length &- 1
+                        extraQuarters &+= TokenEstimator.weight(value) &- 1
+                        let start = index
+                        index &+= length
+                        guard hasPatterns else { continue }
+                        // Feed the folded scalar's bytes (same length as the raw ones, so
+                        // match positions in the raw text stay right).
+                        for offset in 0..<length {
+                            let foldedByte = offset == 0 ? PromptScanner.leadByte(folded, length: length) : UInt8(0x80 | (folded >> UInt32(6 * (length - 1 - offset))) & 0x3F)
+                            let entry = Int(transitions[row &+ Int(byteClass[Int(foldedByte)])])
+                            if entry >= 0 {
+                                row = entry
+                                continue
+                            }
+                            row = ~entry
+                            report(state: row / classCount, endingAt: start + offset + 1, in: base, count: count, into: &matches)
                         }
                     }
                 }
             }
         }
+        return bailedOut ? nil : Counts(words: words, newlines: newlines, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
     }
 
-    private func report(_ range: Range<Int>, endingAt end: Int, in text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
-        for slot in range {
+    /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
+    func search(_ text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
+        if patterns.isEmpty { return }
+        transitions.withUnsafeBufferPointer { transitions in
+            byteClass.withUnsafeBufferPointer { byteClass in
+                var row = 0
+                for index in 0..<count {
+                    let entry = Int(transitions[row &+ Int(byteClass[Int(text[index])])])
+                    if entry >= 0 {
+                        row = entry
+                        continue
+                    }
+                    row = ~entry
+                    report(state: row / classCount, endingAt: index + 1, in: text, count: count, into: &matches)
+                }
+            }
+        }
+    }
+
+    private func report(state: Int, endingAt end: Int, in text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
+        for slot in Int(outputStart[state])..<Int(outputStart[state + 1]) {
             let index = Int(outputs[slot])
             if matches.contains(index) { continue }
             let pattern = patterns[index]
-            let start = end - Int(pattern.length)
-            if pattern.checksStart, start > 0, TextFolding.isWordCharacter(TextFolding.scalar(before: start, in: text)) { continue }
+            if pattern.checksStart {
+                let start = KeywordAutomaton.start(of: pattern.bytes, endingAt: end, in: text)
+                if start > 0, TextFolding.isWordCharacter(TextFolding.scalar(before: start, in: text)) { continue }
+            }
             if pattern.checksEnd, end < count, TextFolding.isWordCharacter(TextFolding.scalar(at: end, in: text)) { continue }
             matches.insert(index)
         }
+    }
+
+    /// Where a match of `pattern` ending at `end` starts: its bytes read backwards, where a
+    /// space in the pattern stands for a whole run of white space in the text.
+    private static func start(of pattern: [UInt8], endingAt end: Int, in text: UnsafePointer<UInt8>) -> Int {
+        var position = end
+        for byte in pattern.reversed() {
+            if byte == 0x20 {
+                while position > 0, TextFolding.asciiSpace[Int(text[position - 1])] == 1 { position -= 1 }
+            } else {
+                position -= 1
+            }
+        }
+        return max(0, position)
+    }
+}
+
+/// Case folds of non-ASCII scalars, computed once per scalar and kept for the run.
+/// Only folds that keep the UTF-8 length can be applied in place by the fast path.
+struct FoldTable {
+    /// Basic Multilingual Plane scalar → 0 unknown, 1 no in-place fold (white space or a
+    /// fold of another length), else folded scalar + 2.
+    /// Allocated on the first non-ASCII scalar, so ASCII-only use costs nothing.
+    private var table: [UInt32] = []
+
+    /// The scalar's fold when it is a single scalar of the same UTF-8 length and the scalar
+    /// is not white space; nil otherwise.
+    @inline(__always)
+    mutating func sameLengthFold(of value: UInt32) -> UInt32? {
+        if value < 0x10000 {
+            if table.isEmpty { table = [UInt32](repeating: 0, count: 0x10000) }
+            let entry = table[Int(value)]
+            if entry >= 2 { return entry &- 2 }
+            if entry == 1 { return nil }
+            let computed = FoldTable.compute(value)
+            table[Int(value)] = computed.map { $0 + 2 } ?? 1
+            return computed
+        }
+        return FoldTable.compute(value)
+    }
+
+    private static func compute(_ value: UInt32) -> UInt32? {
+        guard !TextFolding.isWhitespace(value), let scalar = Unicode.Scalar(value) else { return nil }
+        if !scalar.properties.changesWhenCaseMapped { return value }
+        let folded = TextFolding.foldedUTF8(value)
+        guard folded.count == UTF8.width(scalar) else { return nil }
+        let decoded = folded.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { TextFolding.scalar(at: 0, in: $0) } }
+        guard let decoded, UTF8.width(Unicode.Scalar(decoded) ?? scalar) == folded.count else { return nil }
+        return decoded
     }
 }
 

@@ -33,74 +33,65 @@ public final class PromptScanner {
         }
         let count = text.count
         var out = 0
-        var lastWasSpace = true  // drops leading white space from the folded text
-        var inWord = false
+        var lastWasSpace: UInt8 = 1  // drops leading white space from the folded text
         var words = 0
-        var chars = 0
-        var quarters = 0
+        var continuationBytes = 0  // bytes after the first of each non-ASCII scalar
+        var extraQuarters = 0  // quarter-tokens beyond one per scalar
         var newlines = 0
         var index = 0
-        let flags = TextFolding.asciiFlags
-        let lower = TextFolding.asciiLowercase
         let output = folded
-        while index < count {
-            let byte = base[index]
-            if byte < 0x80 {
-                chars &+= 1
-                quarters &+= 1
-                if flags[Int(byte)] & TextFolding.whitespaceFlag != 0 {
-                    if byte == 0x0A { newlines &+= 1 }
-                    inWord = false
-                    if fold && !lastWasSpace {
-                        output[out] = 0x20
-                        out &+= 1
-                        lastWasSpace = true
+        let spaceTable = TextFolding.asciiSpace
+        let foldTable = TextFolding.asciiFoldOrSpace
+        let valid: Bool = spaceTable.withUnsafeBufferPointer { spaceTable in
+            foldTable.withUnsafeBufferPointer { foldTable in
+                while index < count {
+                    let byte = base[index]
+                    if byte < 0x80 {
+                        // Branch-free: a white space byte is written as ' ' but only kept
+                        // when the previous byte was not white space.
+                        let isSpace = spaceTable[Int(byte)]
+                        words &+= Int((1 &- isSpace) & lastWasSpace)
+                        newlines &+= byte == 0x0A ? 1 : 0
+                        if fold {
+                            output[out] = foldTable[Int(byte)]
+                            out &+= Int(1 &- (isSpace & lastWasSpace))
+                        }
+                        lastWasSpace = isSpace
+                        index &+= 1
+                        continue
                     }
-                } else {
-                    if !inWord {
-                        words &+= 1
-                        inWord = true
+                    guard let (value, length) = PromptScanner.decode(base, index, count) else {
+                        invalidOffset = index
+                        return false
                     }
+                    index &+= length
+                    continuationBytes &+= length &- 1
+                    extraQuarters &+= TokenEstimator.weight(value) - 1
+                    if TextFolding.isWhitespace(value) {
+                        if fold && lastWasSpace == 0 {
+                            output[out] = 0x20
+                            out &+= 1
+                        }
+                        lastWasSpace = 1
+                        continue
+                    }
+                    words &+= Int(lastWasSpace)
+                    lastWasSpace = 0
                     if fold {
-                        output[out] = lower[Int(byte)]
-                        out &+= 1
-                        lastWasSpace = false
+                        for byte in foldedBytes(value) {
+                            output[out] = byte
+                            out &+= 1
+                        }
                     }
                 }
-                index &+= 1
-                continue
-            }
-            guard let (value, length) = PromptScanner.decode(base, index, count) else {
-                invalidOffset = index
-                return nil
-            }
-            index &+= length
-            chars &+= 1
-            quarters &+= TokenEstimator.weight(value)
-            if TextFolding.isWhitespace(value) {
-                inWord = false
-                if fold && !lastWasSpace {
-                    output[out] = 0x20
-                    out &+= 1
-                    lastWasSpace = true
-                }
-                continue
-            }
-            if !inWord {
-                words &+= 1
-                inWord = true
-            }
-            if fold {
-                let bytes = foldedBytes(value)
-                for byte in bytes {
-                    output[out] = byte
-                    out &+= 1
-                }
-                lastWasSpace = false
+                return true
             }
         }
-        if fold && out > 0 && lastWasSpace { out -= 1 }  // no trailing space
+        guard valid else { return nil }
+        if fold && out > 0 && lastWasSpace == 1 { out -= 1 }  // no trailing space
         foldedCount = out
+        let chars = count - continuationBytes
+        let quarters = chars + extraQuarters
         // A final line break ends the last line rather than starting another, as in `wc -l` plus an unterminated last line.
         let lines = chars == 0 ? 0 : newlines + (base[count - 1] == 0x0A ? 0 : 1)
         return PromptMeasurements(words: words, chars: chars, tokens: (quarters + 3) / 4, lines: lines)
@@ -121,6 +112,16 @@ public final class PromptScanner {
         folded.deallocate()
         capacity = max(needed, capacity * 2)
         folded = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    }
+
+    /// The first UTF-8 byte of a scalar of `length` bytes.
+    @inline(__always)
+    static func leadByte(_ value: UInt32, length: Int) -> UInt8 {
+        switch length {
+        case 2: return UInt8(0xC0 | (value >> 6))
+        case 3: return UInt8(0xE0 | (value >> 12))
+        default: return UInt8(0xF0 | (value >> 18))
+        }
     }
 
     /// Decodes one non-ASCII scalar, rejecting overlong forms, surrogates and values
@@ -189,37 +190,40 @@ public enum CodeDetector {
     }
 
     private static let declarationStarts = ["#include", "#!/", "def ", "fn ", "func ", "function ", "class ", "import ", "package "]
-    private static let operators = [" => ", "::", " != ", " == ", " && ", " || ", "):", ") {"]
+    private static let operators = [" => ", "::", " != ", " == ", " && ", " || ", "):", ") {"].map { Array($0.utf8) }
+    /// Bytes an operator can start with; others are skipped in one comparison.
+    private static let operatorStart: [Bool] = (0...255).map { byte in operators.contains { $0[0] == UInt8(byte) } }
 
     static func looksLikeCode(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let lastByte = line.last else { return false }
         if lastByte == UInt8(ascii: ";") || lastByte == UInt8(ascii: "{") || lastByte == UInt8(ascii: "}") { return true }
-        for start in declarationStarts where startsWith(line, start) {
-            let punctuation = line.contains { [UInt8(ascii: "("), UInt8(ascii: "{"), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: ".")].contains($0) }
-            let spaces = line.reduce(0) { $0 + ($1 == 0x20 ? 1 : 0) }
-            if punctuation || spaces == 1 { return true }
+        let first = line[0]
+        if first == UInt8(ascii: "#") || first == UInt8(ascii: "d") || first == UInt8(ascii: "f") || first == UInt8(ascii: "c")
+            || first == UInt8(ascii: "i") || first == UInt8(ascii: "p") {
+            for start in declarationStarts where startsWith(line, start) {
+                let punctuation = line.contains { [UInt8(ascii: "("), UInt8(ascii: "{"), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: ".")].contains($0) }
+                let spaces = line.reduce(0) { $0 + ($1 == 0x20 ? 1 : 0) }
+                if punctuation || spaces == 1 { return true }
+            }
         }
-        for symbol in operators where contains(line, symbol) { return true }
-        return false
+        return operatorStart.withUnsafeBufferPointer { starts in
+            for index in 0..<line.count where starts[Int(line[index])] {
+                for pattern in operators where pattern[0] == line[index] && index + pattern.count <= line.count {
+                    var matched = true
+                    for offset in 1..<pattern.count where line[index + offset] != pattern[offset] {
+                        matched = false
+                        break
+                    }
+                    if matched { return true }
+                }
+            }
+            return false
+        }
     }
 
     private static func startsWith(_ line: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {
         let utf8 = prefix.utf8
         guard line.count >= utf8.count else { return false }
         return zip(line, utf8).allSatisfy { $0 == $1 }
-    }
-
-    private static func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
-        let pattern = Array(needle.utf8)
-        guard line.count >= pattern.count else { return false }
-        for start in 0...(line.count - pattern.count) where line[start] == pattern[0] {
-            var matched = true
-            for offset in 1..<pattern.count where line[start + offset] != pattern[offset] {
-                matched = false
-                break
-            }
-            if matched { return true }
-        }
-        return false
     }
 }

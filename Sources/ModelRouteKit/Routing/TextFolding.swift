@@ -9,6 +9,12 @@ enum TextFolding {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(UInt8(byte)) ? UInt8(byte) + 32 : UInt8(byte)
     }
 
+    /// ASCII byte → 1 for white space, else 0.
+    static let asciiSpace: [UInt8] = (0...255).map { (0x09...0x0D).contains($0) || $0 == 0x20 ? 1 : 0 }
+
+    /// ASCII byte → its lowercase byte, with every white space byte mapped to ' '.
+    static let asciiFoldOrSpace: [UInt8] = (0...255).map { asciiSpace[$0] == 1 ? 0x20 : asciiLowercase[$0] }
+
     static let whitespaceFlag: UInt8 = 1
     static let wordFlag: UInt8 = 2
 

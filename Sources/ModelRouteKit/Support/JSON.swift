@@ -382,8 +382,15 @@ public enum JSONStringUnescaper {
                 if byte < 0x20 {
                     return .failure(JSONSyntaxError(message: "unescaped control character inside a string (use \\n, \\t, …)", offset: index))
                 }
-                output.append(byte)
+                // Copy the run up to the next quote, backslash or control byte at once.
+                let runStart = index
                 index += 1
+                while index < bytes.count {
+                    let next = bytes[index]
+                    if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
+                    index += 1
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             }
         }
         return .failure(JSONSyntaxError(message: "unterminated string", offset: index))

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ModelRouteKit
+
+/// Runs a program the way a shell would and measures it: wall time and peak memory
+/// (from wait4's rusage), for benchmarks that compare whole processes.
+public enum MeasuredProcess {
+    /// What one run cost.
+    public struct Measurement: Sendable {
+        public var seconds: Double
+        /// Peak resident set size in KiB.
+        public var maxResidentKiB: Int
+        public var status: Int32
+    }
+
+    /// Spawns `path` with `arguments`, standard input from `stdinPath` (or /dev/null) and
+    /// standard output to `stdoutPath` (or /dev/null), and waits for it.
+    public static func run(_ path: String, _ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil, environment: [String: String]? = nil) throws -> Measurement {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environmentPairs = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { environmentPairs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let start = MonotonicClock.now()
+        let result = posix_spawn(&pid, path, &actions, nil, argv, environmentPairs)
+        guard result == 0 else { throw BenchmarkFailure("cannot start \(path): \(String(cString: strerror(result)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            if errno != EINTR { throw BenchmarkFailure("wait4 failed: \(String(cString: strerror(errno)))") }
+        }
+        let seconds = MonotonicClock.now() - start
+        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Measurement(seconds: seconds, maxResidentKiB: Int(usage.ru_maxrss), status: exitStatus)
+    }
+
+    /// The median of some numbers (the mean of the middle two for an even count).
+    public static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The directory holding the running benchmark binary, where its sibling products are.
+    public static var productsDirectory: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+}
+
+/// A benchmark that could not run, with the reason.
+public struct BenchmarkFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so generated data is the same on every run.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
