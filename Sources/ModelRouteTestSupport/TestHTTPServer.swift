@@ -118,7 +118,7 @@ public final class TestHTTPServer: Sendable {
     private struct State {
         var requests: [Request] = []
         var stopped = false
-        var sendTimes: [Int: [UInt64]] = [:]
+        var sendTimes: [Int: [Double]] = [:]
     }
 
     /// The port the server listens on.
@@ -181,15 +181,8 @@ public final class TestHTTPServer: Sendable {
     public var requests: [Request] { state.withLock { $0.requests } }
 
     /// For each request (by number), when each body part was handed to the kernel,
-    /// in CLOCK_MONOTONIC nanoseconds (the benchmark's per-chunk latency measure).
-    public func sendTimes(request: Int) -> [UInt64] { state.withLock { $0.sendTimes[request] ?? [] } }
-
-    /// CLOCK_MONOTONIC now, in nanoseconds; comparable across processes on one machine.
-    public static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    /// in `MonotonicClock` seconds (the benchmark's per-chunk latency measure).
+    public func sendTimes(request: Int) -> [Double] { state.withLock { $0.sendTimes[request] ?? [] } }
 
     /// Stops accepting connections (open ones finish their response).
     public func stop() {
@@ -262,7 +255,7 @@ public final class TestHTTPServer: Sendable {
                 } else {
                     guard send(connection, bytes) else { return }
                 }
-                let sent = Self.monotonicNanoseconds()
+                let sent = MonotonicClock.now()
                 state.withLock { $0.sendTimes[index, default: []].append(sent) }
             case .pause(let seconds):
                 usleep(UInt32(seconds * 1_000_000))

@@ -5,6 +5,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import ModelRouteKit
 import ModelRouteTestSupport
 
 /// `modelroute-bench call [--runs N] [--chunks N] [--interval-ms X] [--binary PATH]`: the time a whole
@@ -20,9 +21,10 @@ enum CallBenchmark {
         let runs = integer(arguments, "--runs") ?? 40
         let chunks = integer(arguments, "--chunks") ?? 40
         let interval = Double(integer(arguments, "--interval-ms") ?? 10) / 1000
-        let binary = try value(arguments, "--binary") ?? locateModelroute()
+        let binary = value(arguments, "--binary") ?? MeasuredProcess.productsDirectory + "/modelroute"
         let curl = "/usr/bin/curl"
-        guard FileManager.default.isExecutableFile(atPath: curl) else { throw BenchError("curl not found at \(curl)") }
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("no modelroute binary at \(binary); build it with -c release") }
+        guard FileManager.default.isExecutableFile(atPath: curl) else { throw BenchmarkFailure("curl not found at \(curl)") }
 
         let pieces = (0..<chunks).map { "<c\($0)> " }
         let server = try TestHTTPServer(lifetime: 3600) { request, _ in
@@ -62,24 +64,24 @@ enum CallBenchmark {
         let check = try spawn(binary, modelrouteArguments, environment: environment)
         if check.status != 0 {
             // Until the log writer exists, calls end with exit 74 after answering; still worth timing.
-            guard check.stderr.contains("usage log") else { throw BenchError("modelroute exited \(check.status): \(check.stderr)") }
+            guard check.stderr.contains("usage log") else { throw BenchmarkFailure("modelroute exited \(check.status): \(check.stderr)") }
             print("note: modelroute could not append to the log (\(check.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
         }
-        _ = try spawn(curl, curlArguments, environment: environment)
+        _ = try MeasuredProcess.run(curl, curlArguments, environment: environment)
 
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me = MeasuredProcess.productsDirectory + "/modelroute-bench"
         let probeArguments = ["call", "--probe", server.baseURL + "/chat/completions"]
         var ours: [Double] = []
         var theirs: [Double] = []
         var floor: [Double] = []
         for _ in 0..<runs {
-            ours.append(try spawn(binary, modelrouteArguments, environment: environment).milliseconds)
-            theirs.append(try spawn(curl, curlArguments, environment: environment).milliseconds)
-            floor.append(try spawn(me, probeArguments, environment: environment).milliseconds)
+            ours.append(try MeasuredProcess.run(binary, modelrouteArguments, environment: environment).seconds * 1000)
+            theirs.append(try MeasuredProcess.run(curl, curlArguments, environment: environment).seconds * 1000)
+            floor.append(try MeasuredProcess.run(me, probeArguments, environment: environment).seconds * 1000)
         }
-        let oursMedian = median(ours)
-        let theirsMedian = median(theirs)
-        let floorMedian = median(floor)
+        let oursMedian = MeasuredProcess.median(ours)
+        let theirsMedian = MeasuredProcess.median(theirs)
+        let floorMedian = MeasuredProcess.median(floor)
         print("call, non-streamed, \(runs) runs each (wall, process start to exit):")
         print("  modelroute       median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
         print("  curl             median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
@@ -95,11 +97,11 @@ enum CallBenchmark {
             let arrivals = try spawnReadingStream(binary, ["--routes", routes, "hello"], environment: environment, markers: pieces)
             let sent = server.sendTimes(request: before)
             for (index, arrival) in arrivals.enumerated() where index < sent.count {
-                if let arrival { delays.append(Double(Int64(arrival) - Int64(sent[index])) / 1_000_000) }
+                if let arrival { delays.append((arrival - sent[index]) * 1000) }
             }
         }
         print("streaming, \(streamRuns) runs × \(chunks) chunks \(Int(interval * 1000)) ms apart (server write → modelroute stdout):")
-        print("  median \(format(median(delays))) ms   p95 \(format(percentile(delays, 0.95))) ms   max \(format(delays.max() ?? 0)) ms (target ≤ 1 ms)")
+        print("  median \(format(MeasuredProcess.median(delays))) ms   p95 \(format(percentile(delays, 0.95))) ms   max \(format(delays.max() ?? 0)) ms (target ≤ 1 ms)")
     }
 
     /// One POST through URLSession and nothing else: the floor any URLSession client pays.
@@ -119,22 +121,13 @@ enum CallBenchmark {
         }
     }
 
-    /// The `modelroute` binary next to this one.
-    static func locateModelroute() throws -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let path = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("modelroute").path
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw BenchError("no modelroute binary at \(path); build it with -c release") }
-        return path
-    }
-
-    /// A finished child process.
+    /// A finished child process: its status and what it said on stderr.
     struct Spawned {
         var status: Int32
-        var milliseconds: Double
         var stderr: String
     }
 
-    /// Runs a program to its end, discarding stdout, and times it.
+    /// Runs a program to its end, discarding stdout, keeping stderr (for the check run).
     static func spawn(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Spawned {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -143,16 +136,14 @@ enum CallBenchmark {
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
-        let start = TestHTTPServer.monotonicNanoseconds()
         try process.run()
         process.waitUntilExit()
-        let end = TestHTTPServer.monotonicNanoseconds()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return Spawned(status: process.terminationStatus, milliseconds: Double(end - start) / 1_000_000, stderr: stderr)
+        return Spawned(status: process.terminationStatus, stderr: stderr)
     }
 
     /// Runs a streaming call and returns when each marker first appeared on its stdout.
-    static func spawnReadingStream(_ path: String, _ arguments: [String], environment: [String: String], markers: [String]) throws -> [UInt64?] {
+    static func spawnReadingStream(_ path: String, _ arguments: [String], environment: [String: String], markers: [String]) throws -> [Double?] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -163,13 +154,13 @@ enum CallBenchmark {
         try process.run()
         let descriptor = output.fileHandleForReading.fileDescriptor
         var text: [UInt8] = []
-        var arrivals = [UInt64?](repeating: nil, count: markers.count)
+        var arrivals = [Double?](repeating: nil, count: markers.count)
         var next = 0
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count <= 0 { break }
-            let now = TestHTTPServer.monotonicNanoseconds()
+            let now = MonotonicClock.now()
             text += buffer[0..<count]
             let decoded = String(decoding: text, as: UTF8.self)
             while next < markers.count, decoded.contains(markers[next]) {
@@ -192,9 +183,6 @@ enum CallBenchmark {
         return arguments[index + 1]
     }
 
-    /// The median.
-    static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
-
     /// The nearest-rank percentile.
     static func percentile(_ values: [Double], _ fraction: Double) -> Double {
         guard !values.isEmpty else { return 0 }
@@ -204,11 +192,4 @@ enum CallBenchmark {
 
     /// Two decimals.
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
-}
-
-/// A benchmark that cannot run, with the reason.
-struct BenchError: Error, CustomStringConvertible {
-    /// What went wrong.
-    var description: String
-    init(_ description: String) { self.description = description }
 }
