@@ -31,7 +31,7 @@ enum BenchMain {
         }
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<String?>(nil)
-        Task {
+        Task.detached {
             do {
                 try await benchmark.run(Array(arguments.dropFirst()))
             } catch {
