@@ -129,8 +129,9 @@ public struct CallRunner: Sendable {
                     modelName: modelName, table: table, route: route, environment: environment, offline: offline,
                     timeoutOverride: timeoutOverride)
             } catch {
+                // A skipped fallback does not decide the exit status; the failures that were tried do.
                 failures.append(error.message)
-                lastError = error
+                if lastError == nil { lastError = error }
                 if index + 1 < candidates.count { diagnostics("\(error.message); trying \(candidates[index + 1])") }
                 continue
             }
