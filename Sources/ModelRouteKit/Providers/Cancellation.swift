@@ -84,7 +84,11 @@ public final class InterruptMonitor: Sendable {
     public init(signal cancellation: CancellationSignal) {
         Glibc.signal(SIGINT, SIG_IGN)
         let created = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        created.setEventHandler { cancellation.cancel() }
+        created.setEventHandler {
+            cancellation.cancel()
+            // A second Ctrl-C, should the first not end things quickly enough, kills at once.
+            Glibc.signal(SIGINT, SIG_DFL)
+        }
         created.resume()
         source = Mutex(created)
     }
