@@ -195,7 +195,10 @@ public struct CallRunner: Sendable {
                     } else {
                         delay = RetryTiming.backoff(retry: retry, policy: target.retry, unit: random())
                     }
-                    if verbose { diagnostics("attempt \(outcome.attempts) failed: \(error.message); retrying in \(String(format: "%.2f", delay)) s") }
+                    if verbose {
+                        let reason = retryAfter == nil ? "backoff" : "Retry-After"
+                        diagnostics("attempt \(outcome.attempts) failed: \(error.message); retrying in \(String(format: "%.2f", delay)) s (\(reason))")
+                    }
                     retry += 1
                     if await !cancellation.sleep(seconds: delay) {
                         outcome.status = .cancelled
