@@ -43,9 +43,9 @@ public struct Classifier: Sendable {
     /// A rule with its keywords replaced by automaton pattern indices.
     private struct CompiledRule: Sendable {
         enum Test: Sendable {
-            case any([Int], [String])
-            case all([Int], [String])
-            case none([Int], Int, [String])
+            case any(KeywordList)
+            case all(KeywordList)
+            case none(KeywordList)
             case bound(Measure, BoundKind, Int)
             case hasCode(Bool)
             case tier(Set<String>)
@@ -76,9 +76,9 @@ public struct Classifier: Sendable {
             var tests: [CompiledRule.Test] = []
             for condition in rule.conditions {
                 switch condition {
-                case .any(let list): tests.append(.any(list.map { patternIndex($0, rule.match) }, list))
-                case .all(let list): tests.append(.all(list.map { patternIndex($0, rule.match) }, list))
-                case .none(let list): tests.append(.none(list.map { patternIndex($0, rule.match) }, list.count, list))
+                case .any(let list): tests.append(.any(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
+                case .all(let list): tests.append(.all(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
+                case .none(let list): tests.append(.none(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
                 case .bound(let measure, let kind, let limit): tests.append(.bound(measure, kind, limit))
                 case .hasCode(let flag):
                     needsCode = true
@@ -110,7 +110,14 @@ public struct Classifier: Sendable {
         guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
         for rule in rules {
-            guard case .holds(let evidence) = evaluate(rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false) else { continue }
+            // Decide without building evidence; build it only for the rule that holds.
+            guard case .holds = evaluate(
+                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state,
+                describeFailure: false, collectEvidence: false)
+            else { continue }
+            guard case .holds(let evidence) = evaluate(
+                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
+            else { continue }
             measurements.hasCode = state.hasCode
             return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
         }
@@ -184,29 +191,42 @@ public struct Classifier: Sendable {
 
     private func evaluate(
         _ rule: CompiledRule, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
-        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool
+        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool, collectEvidence: Bool = true
     ) -> Verdict {
         var evidence: [Evidence] = []
         for test in rule.tests {
             switch test {
-            case .any(let indices, let words):
-                let found = indices.indices.filter { scratch.matches.contains(indices[$0]) }.map { words[$0] }
-                if found.isEmpty { return .fails(describeFailure ? "any: none of \(words.count) keywords found" : nil) }
+            case .any(let list):
+                guard describeFailure || collectEvidence else {
+                    if !list.anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let found = list.found(in: scratch.matches)
+                if found.isEmpty { return .fails(describeFailure ? "any: none of \(list.words.count) keywords found" : nil) }
                 evidence.append(.keywordsFound(condition: "any", keywords: found))
-            case .all(let indices, let words):
-                let missing = indices.indices.filter { !scratch.matches.contains(indices[$0]) }.map { words[$0] }
+            case .all(let list):
+                guard describeFailure || collectEvidence else {
+                    if list.foundCount(in: scratch.matches) != list.uniqueCount { return .fails(nil) }
+                    continue
+                }
+                let found = Set(list.found(in: scratch.matches))
+                let missing: [String] = list.words.filter { !found.contains($0) }
                 if !missing.isEmpty {
-                    return .fails(describeFailure ? "all: missing " + missing.map { "\"\($0)\"" }.joined(separator: ", ") : nil)
+                    let names: [String] = missing.map { "\"" + $0 + "\"" }
+                    return .fails(describeFailure ? "all: missing " + names.joined(separator: ", ") : nil)
                 }
-                evidence.append(.keywordsFound(condition: "all", keywords: words))
-            case .none(let indices, let count, let words):
-                let present = indices.indices.filter { scratch.matches.contains(indices[$0]) }
+                evidence.append(.keywordsFound(condition: "all", keywords: list.words))
+            case .none(let list):
+                guard describeFailure || collectEvidence else {
+                    if list.anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let present = list.found(in: scratch.matches)
                 if !present.isEmpty {
-                    guard describeFailure else { return .fails(nil) }
-                    let names = present.map { words[$0] }
-                    return .fails("none: found " + names.map { "\"\($0)\"" }.joined(separator: ", "))
+                    let names: [String] = present.map { "\"" + $0 + "\"" }
+                    return .fails(describeFailure ? "none: found " + names.joined(separator: ", ") : nil)
                 }
-                evidence.append(.keywordsAbsent(count: count))
+                evidence.append(.keywordsAbsent(count: list.words.count))
             case .bound(let measure, let kind, let limit):
                 let value = measurements[measure]
                 if kind == .min ? value < limit : value > limit {
@@ -258,6 +278,42 @@ public struct Classifier: Sendable {
             return RoutingDecision(route: route, model: model, reason: .override, evidence: [], features: measured)
         }
         return classify(prompt, context: ClassificationContext())
+    }
+}
+
+/// A rule's keyword list: the words as written and their automaton pattern indices.
+struct KeywordList: Sendable {
+    let words: [String]
+    /// Pattern index → position of its first occurrence in `words`.
+    private let positions: [Int: Int]
+    /// Distinct patterns in the list (two spellings may fold to one pattern).
+    let uniqueCount: Int
+
+    init(words: [String], indices: [Int]) {
+        self.words = words
+        var positions: [Int: Int] = [:]
+        for (position, index) in indices.enumerated() where positions[index] == nil { positions[index] = position }
+        self.positions = positions
+        uniqueCount = positions.count
+    }
+
+    /// Whether any of the list's patterns matched; costs O(matches), not O(list).
+    func anyFound(in matches: MatchSet) -> Bool {
+        for index in matches.found where positions[Int(index)] != nil { return true }
+        return false
+    }
+
+    /// How many of the list's distinct patterns matched.
+    func foundCount(in matches: MatchSet) -> Int {
+        var count = 0
+        for index in matches.found where positions[Int(index)] != nil { count += 1 }
+        return count
+    }
+
+    /// The words that matched, in list order.
+    func found(in matches: MatchSet) -> [String] {
+        let matched: [Int] = matches.found.compactMap { positions[Int($0)] }
+        return matched.sorted().map { words[$0] }
     }
 }
 

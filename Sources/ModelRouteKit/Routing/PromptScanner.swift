@@ -114,16 +114,6 @@ public final class PromptScanner {
         folded = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     }
 
-    /// The first UTF-8 byte of a scalar of `length` bytes.
-    @inline(__always)
-    static func leadByte(_ value: UInt32, length: Int) -> UInt8 {
-        switch length {
-        case 2: return UInt8(0xC0 | (value >> 6))
-        case 3: return UInt8(0xE0 | (value >> 12))
-        default: return UInt8(0xF0 | (value >> 18))
-        }
-    }
-
     /// Decodes one non-ASCII scalar, rejecting overlong forms, surrogates and values
     /// above U+10FFFF; nil for invalid UTF-8.
     @inline(__always)
