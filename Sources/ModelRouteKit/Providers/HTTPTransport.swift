@@ -49,8 +49,8 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
 
     /// The serial queue delegate callbacks run on.
     private let queue: OperationQueue
-    /// The session, once created.
-    private let session = Mutex<URLSession?>(nil)
+    /// The session, once created, and whether `shutdown()` was called (then none is made).
+    private let session = Mutex<(current: URLSession?, closed: Bool)>((nil, false))
     /// Exchanges in flight by task identifier.
     private let exchanges = Mutex<[Int: Exchange]>([:])
 
@@ -62,9 +62,10 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     /// The session, created on first use (so that mock-only runs never load networking).
-    private func currentSession() -> URLSession {
+    private func currentSession() -> URLSession? {
         session.withLock { session in
-            if let session { return session }
+            if session.closed { return nil }
+            if let current = session.current { return current }
             let configuration = URLSessionConfiguration.ephemeral
             configuration.urlCache = nil
             configuration.httpCookieStorage = nil
@@ -72,7 +73,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
             configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
             configuration.timeoutIntervalForResource = 24 * 3600
             let created = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
-            session = created
+            session.current = created
             return created
         }
     }
@@ -95,7 +96,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         request.httpMethod = "POST"
         for header in spec.headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
         request.httpBody = Data(spec.body)
-        let session = currentSession()
+        guard let session = currentSession() else { return .failed("the HTTP client was shut down") }
         let task = session.dataTask(with: request)
         let identifier = task.taskIdentifier
         let token = cancellation.onCancel { task.cancel() }
@@ -136,8 +137,8 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
     /// Ends the session once nothing is in flight; call when the call is over.
     public func shutdown() {
         session.withLock { session in
-            session?.finishTasksAndInvalidate()
-            session = nil
+            session.current?.finishTasksAndInvalidate()
+            session = (nil, true)
         }
     }
 
