@@ -74,6 +74,15 @@ import ModelRouteTestSupport
         }
     }
 
+    @Test func aLargePromptIsSentWhole() async throws {
+        let prompt = String(repeating: "lorem ipsum ", count: 200_000)  // 2.4 MB
+        let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["ok"]))])
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), prompt: prompt)
+        #expect(outcome.status == .ok)
+        let body = try JSONParser.parse(try #require(server.requests.first).body)
+        #expect(body["messages"]?.arrayValue?.last?["content"]?.stringValue == prompt)
+    }
+
     @Test func aServerWithoutUsageGetsEstimatedUsage() async throws {
         // An OpenAI-compatible server that ignores stream_options.
         let events = [#"data: {"choices":[{"delta":{"content":"four words right here"}}]}"#, #"data: {"choices":[{"delta":{},"finish_reason":"stop"}]}"#, "data: [DONE]"]
