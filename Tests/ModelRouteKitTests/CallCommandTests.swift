@@ -16,7 +16,7 @@ struct CallRun {
 /// Runs the main command in-process against `table`, capturing stdout, stderr and log records.
 func runCall(
     _ arguments: [String], table: RoutingTable, stdin: [UInt8] = [], environment: [String: String] = keyedEnvironment,
-    cancellation: CancellationSignal = CancellationSignal(), logFailure: LedgerError? = nil,
+    cancellation: CancellationSignal = CancellationSignal(), realLog: Bool = false,
     stdout: OutputSink = .memory()
 ) async -> CallRun {
     let stderr = OutputSink.memory()
@@ -29,9 +29,9 @@ func runCall(
         let parsed = try ArgumentParser.parse(arguments, for: RouteCommand.spec)
         let code = try await RouteCommand.execute(
             parsed, context: context, cancellation: cancellation,
-            append: { record in
+            append: realLog ? nil : { record in
                 records.withLock { $0.append(record) }
-                return logFailure
+                return nil
             }, table: table)
         status = code.rawValue
     } catch let error as any ModelRouteError {
@@ -148,9 +148,10 @@ func runCall(
     }
 
     @Test func aFailedLogAppendKeepsTheAnswerButExitsNonZero() async {
-        let run = await runCall(["--offline", "keep me"], table: offlineTable, environment: [:], logFailure: .notImplemented)
+        // Nothing can be created under /proc, so the append fails.
+        let run = await runCall(["--offline", "--log", "/proc/modelroute-test/usage.jsonl", "keep me"], table: offlineTable, environment: [:], realLog: true)
         #expect(run.stdout == "[mock gpt-test] keep me\n")
-        #expect(run.status != 0 && run.stderr.contains("log"))
+        #expect(run.status == 74 && run.stderr.contains("log"))
     }
 
     @Test func ctrlCStopsTheCallExits130AndLogsCancelled() async throws {
