@@ -24,15 +24,16 @@ func runCall(
     let context = CommandContext(
         stdout: stdout, stderr: stderr, stdin: .memory(stdin), environment: environment, currentDirectory: "/nonexistent",
         now: { Date(timeIntervalSince1970: 1_795_000_000.25) }, timeZone: TimeZone(identifier: "UTC") ?? .current)
+    let capture: RouteCommand.RecordAppender = { record in
+        records.withLock { $0.append(record) }
+        return nil
+    }
     var status: Int32
     do {
         let parsed = try ArgumentParser.parse(arguments, for: RouteCommand.spec)
         let code = try await RouteCommand.execute(
             parsed, context: context, cancellation: cancellation,
-            append: realLog ? nil : { record in
-                records.withLock { $0.append(record) }
-                return nil
-            }, table: table)
+            append: realLog ? nil : capture, table: table)
         status = code.rawValue
     } catch let error as any ModelRouteError {
         context.diagnose(error.message)
