@@ -462,12 +462,12 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
                     return fail(.streamInterrupted(provider: provider, model: model, status: state.status, detail: "no data for \(ProviderError.format(target.timeoutSeconds)) s"), retryable: false)
                 }
                 return fail(.timeout(provider: provider, model: model, seconds: target.timeoutSeconds), retryable: true)
-            case .failed(let description):
+            case .failed(let description, let lasting):
                 let detail = target.redact(description)
                 if state.outputBegan {
                     return fail(.streamInterrupted(provider: provider, model: model, status: state.status, detail: detail), retryable: false)
                 }
-                return fail(.connection(provider: provider, model: model, detail: detail), retryable: true)
+                return fail(.connection(provider: provider, model: model, detail: detail), retryable: !lasting)
             case .completed:
                 break
             }

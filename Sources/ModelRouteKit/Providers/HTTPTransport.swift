@@ -20,8 +20,9 @@ public enum TransportOutcome: Sendable, Equatable {
     case timedOut
     /// Cancelled by the caller, by a handler, or by Ctrl-C.
     case cancelled
-    /// The connection failed; the text is the system's description.
-    case failed(String)
+    /// The connection failed; the text is the system's description. `lasting` marks
+    /// failures a retry cannot fix (a bad URL, a TLS certificate problem).
+    case failed(String, lasting: Bool = false)
 }
 
 /// HTTP over `URLSession` with a data delegate, so that a streamed body reaches the
@@ -90,13 +91,13 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
     public func perform(
         _ spec: HTTPRequestSpec, timeout: Double, handler: any HTTPResponseHandler, cancellation: CancellationSignal
     ) async -> TransportOutcome {
-        guard let url = URL(string: spec.url) else { return .failed("invalid URL") }
+        guard let url = URL(string: spec.url) else { return .failed("invalid URL", lasting: true) }
         if cancellation.isCancelled { return .cancelled }
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         for header in spec.headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
         request.httpBody = Data(spec.body)
-        guard let session = currentSession() else { return .failed("the HTTP client was shut down") }
+        guard let session = currentSession() else { return .failed("the HTTP client was shut down", lasting: true) }
         let task = session.dataTask(with: request)
         let identifier = task.taskIdentifier
         let token = cancellation.onCancel { task.cancel() }
@@ -133,6 +134,15 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
             }
         }
     }
+
+    /// URL-loading errors that the same request would meet again: bad or unsupported
+    /// URLs and TLS failures (untrusted, expired or mismatched certificates).
+    static let lastingErrorCodes: Set<Int> = [
+        NSURLErrorBadURL, NSURLErrorUnsupportedURL, NSURLErrorSecureConnectionFailed,
+        NSURLErrorServerCertificateHasBadDate, NSURLErrorServerCertificateUntrusted,
+        NSURLErrorServerCertificateHasUnknownRoot, NSURLErrorServerCertificateNotYetValid,
+        NSURLErrorClientCertificateRejected, NSURLErrorClientCertificateRequired,
+    ]
 
     /// Ends the session once nothing is in flight; call when the call is over.
     public func shutdown() {
@@ -192,7 +202,7 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
             } else if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
                 outcome = .timedOut
             } else {
-                outcome = .failed(nsError.localizedDescription)
+                outcome = .failed(nsError.localizedDescription, lasting: HTTPTransport.lastingErrorCodes.contains(nsError.code))
             }
         } else {
             outcome = .completed
