@@ -270,6 +270,7 @@ enum JSONLPromptScanner {
     static func plainStringEnd(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start
         let count = line.count
+        if let base = line.baseAddress { index = JSONByteScan.nextSpecial(base, from: start, to: count) }
         while index < count {
             let byte = line[index]
             if byte == UInt8(ascii: "\"") { return index }

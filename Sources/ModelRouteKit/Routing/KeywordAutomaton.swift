@@ -157,6 +157,8 @@ struct KeywordAutomaton: Sendable {
         let count = text.count
         let hasPatterns = !patterns.isEmpty
         let spaceClass: Int? = byteClass[0x20] == 0 ? nil : Int(byteClass[0x20])
+        // With no keywords the automaton has only its root state, whose transitions all
+        // lead back to it: the loop below then just counts.
         var words = 0
         var newlines = 0
         var continuationBytes = 0
@@ -169,23 +171,42 @@ struct KeywordAutomaton: Sendable {
                     var row = 0
                     var index = 0
                     while index < count {
-                        let byte = base[index]
-                        if byte < 0x80 {
+                        // The hot loop: a run of ASCII bytes, with every piece of state in
+                        // locals so the compiler keeps them in registers.
+                        var runRow = row
+                        var runWords = words
+                        var runNewlines = newlines
+                        var runPrevious = previousWasSpace
+                        var position = index
+                        var matched = false
+                        // No calls in here: a keyword's end breaks out to be reported below.
+                        while position < count {
+                            let byte = base[position]
+                            if byte >= 0x80 { break }
                             let isSpace = spaceTable[Int(byte)]
-                            words &+= Int((1 &- isSpace) & previousWasSpace)
-                            previousWasSpace = isSpace
-                            newlines &+= byte == 0x0A ? 1 : 0
-                            index &+= 1
-                            guard hasPatterns else { continue }
-                            let entry = Int(transitions[row &+ Int(byteClass[Int(byte)])])
+                            runWords &+= Int((1 &- isSpace) & runPrevious)
+                            runPrevious = isSpace
+                            runNewlines &+= byte == 0x0A ? 1 : 0
+                            position &+= 1
+                            let entry = Int(transitions[runRow &+ Int(byteClass[Int(byte)])])
                             if entry >= 0 {
-                                row = entry
+                                runRow = entry
                                 continue
                             }
-                            row = ~entry
-                            report(state: row / classCount, endingAt: index, in: base, count: count, into: &matches)
+                            runRow = ~entry
+                            matched = true
+                            break
+                        }
+                        row = runRow
+                        words = runWords
+                        newlines = runNewlines
+                        previousWasSpace = runPrevious
+                        index = position
+                        if matched {
+                            report(state: row / classCount, endingAt: position, in: base, count: count, into: &matches)
                             continue
                         }
+                        if index >= count { break }
                         guard let (value, length) = PromptScanner.decode(base, index, count) else {
                             bailedOut = true
                             return
