@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Who is asking and when: the parts of a decision that do not come from the prompt.
 public struct ClassificationContext: Sendable {
@@ -33,6 +36,7 @@ public struct Classifier: Sendable {
     private let rules: [CompiledRule]
     private let needsFolding: Bool
     private let needsCode: Bool
+    private let needsLines: Bool
 
     /// Number of distinct keyword patterns compiled from the table.
     var patternCount: Int { automaton.patternCount }
@@ -94,6 +98,9 @@ public struct Classifier: Sendable {
         rules = compiled
         needsFolding = !keywords.isEmpty
         self.needsCode = needsCode
+        needsLines = table.rules.contains { rule in
+            rule.conditions.contains { if case .bound(.lines, _, _) = $0 { return true } else { return false } }
+        }
     }
 
     /// Classifies a prompt.
@@ -131,12 +138,9 @@ public struct Classifier: Sendable {
     private func measure(_ prompt: UnsafeBufferPointer<UInt8>, scratch: ClassifierScratch) -> PromptMeasurements? {
         scratch.matches.removeAll()
         if let counts = automaton.scan(prompt, folds: &scratch.folds, into: &scratch.matches) {
-            let count = prompt.count
-            let chars = count - counts.continuationBytes
-            let endsWithNewline = count > 0 && prompt[count - 1] == 0x0A
-            return PromptMeasurements(
-                words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4,
-                lines: count == 0 ? 0 : counts.newlines + (endsWithNewline ? 0 : 1))
+            let chars = prompt.count - counts.continuationBytes
+            let lines = needsLines || scratch.measuresEverything ? LineCounter.lines(in: prompt) : 0
+            return PromptMeasurements(words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
         }
         scratch.matches.removeAll()
         guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
@@ -281,6 +285,20 @@ public struct Classifier: Sendable {
     }
 }
 
+/// Counts lines: line breaks, plus one for a last line without one.
+enum LineCounter {
+    static func lines(in text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = text.baseAddress, text.count > 0 else { return 0 }
+        var breaks = 0
+        var position = 0
+        while position < text.count, let found = memchr(base + position, 0x0A, text.count - position) {
+            breaks += 1
+            position = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base + 1
+        }
+        return breaks + (text[text.count - 1] == 0x0A ? 0 : 1)
+    }
+}
+
 /// A rule's keyword list: the words as written and their automaton pattern indices.
 struct KeywordList: Sendable {
     let words: [String]
@@ -322,6 +340,9 @@ public final class ClassifierScratch {
     let scanner = PromptScanner()
     var folds = FoldTable()
     var matches: MatchSet
+    /// Whether to count what no rule needs (lines), for showing a decision to a person;
+    /// bulk runs turn it off.
+    public var measuresEverything = true
 
     public init(classifier: Classifier) {
         matches = MatchSet(count: classifier.patternCount)

@@ -140,27 +140,25 @@ struct KeywordAutomaton: Sendable {
     /// What the fused pass measured besides the matches.
     struct Counts {
         var words: Int
-        var newlines: Int
         /// UTF-8 continuation bytes, so that scalars = bytes - continuation bytes.
         var continuationBytes: Int
         /// Quarter-tokens beyond one per scalar (see `TokenEstimator`).
         var extraQuarters: Int
     }
 
-    /// The fast path: matches keywords in the raw text while counting words, line breaks
-    /// and scalars, in one pass. Non-ASCII scalars are folded on the fly when their fold
+    /// The fast path: matches keywords in the raw text while counting words and scalars,
+    /// in one pass (lines are counted separately, only when wanted). Non-ASCII scalars are folded on the fly when their fold
     /// has the same UTF-8 length. Returns nil (matches incomplete) on anything else —
     /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
     /// then folds the whole text with `PromptScanner` and uses `search`.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
-        guard let base = text.baseAddress else { return Counts(words: 0, newlines: 0, continuationBytes: 0, extraQuarters: 0) }
+        guard let base = text.baseAddress else { return Counts(words: 0, continuationBytes: 0, extraQuarters: 0) }
         let count = text.count
         let hasPatterns = !patterns.isEmpty
         let spaceClass: Int? = byteClass[0x20] == 0 ? nil : Int(byteClass[0x20])
         // With no keywords the automaton has only its root state, whose transitions all
         // lead back to it: the loop below then just counts.
         var words = 0
-        var newlines = 0
         var continuationBytes = 0
         var extraQuarters = 0
         var previousWasSpace: UInt8 = 1
@@ -175,7 +173,6 @@ struct KeywordAutomaton: Sendable {
                         // locals so the compiler keeps them in registers.
                         var runRow = row
                         var runWords = words
-                        var runNewlines = newlines
                         var runPrevious = previousWasSpace
                         var position = index
                         var matched = false
@@ -186,7 +183,6 @@ struct KeywordAutomaton: Sendable {
                             let isSpace = spaceTable[Int(byte)]
                             runWords &+= Int((1 &- isSpace) & runPrevious)
                             runPrevious = isSpace
-                            runNewlines &+= byte == 0x0A ? 1 : 0
                             position &+= 1
                             let entry = Int(transitions[runRow &+ Int(byteClass[Int(byte)])])
                             if entry >= 0 {
@@ -199,7 +195,6 @@ struct KeywordAutomaton: Sendable {
                         }
                         row = runRow
                         words = runWords
-                        newlines = runNewlines
                         previousWasSpace = runPrevious
                         index = position
                         if matched {
@@ -246,7 +241,7 @@ struct KeywordAutomaton: Sendable {
                 }
             }
         }
-        return bailedOut ? nil : Counts(words: words, newlines: newlines, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
+        return bailedOut ? nil : Counts(words: words, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
     }
 
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
