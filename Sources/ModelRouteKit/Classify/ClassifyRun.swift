@@ -334,7 +334,7 @@ struct RowLayout: Sendable {
             bytes.append(contentsOf: ",\"evidence\":[".utf8)
             for (index, evidence) in decision.evidence.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                JSONWriter.appendQuoted(evidence.description, to: &bytes)
+                evidence.appendJSON(to: &bytes)
             }
             bytes.append(contentsOf: "],\"input_tokens\":".utf8)
             JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
