@@ -126,6 +126,7 @@ public struct Classifier: Sendable {
                 rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
             else { continue }
             measurements.hasCode = state.hasCode
+            if let words = state.words { measurements.words = words }
             return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
         }
         if needsCode && state.hasCode == nil { state.hasCode = CodeDetector.containsCode(prompt) }
@@ -140,7 +141,8 @@ public struct Classifier: Sendable {
         if let counts = automaton.scan(prompt, folds: &scratch.folds, into: &scratch.matches) {
             let chars = prompt.count - counts.continuationBytes
             let lines = needsLines || scratch.measuresEverything ? LineCounter.lines(in: prompt) : 0
-            return PromptMeasurements(words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
+            let words = scratch.measuresEverything ? WordCounter.count(prompt) : PromptMeasurements.notCounted
+            return PromptMeasurements(words: words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
         }
         scratch.matches.removeAll()
         guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
@@ -185,6 +187,8 @@ public struct Classifier: Sendable {
     /// Facts computed at most once per prompt, when a rule first needs them.
     private struct EvaluationState {
         var hasCode: Bool?
+        /// The exact word count, once something needed it.
+        var words: Int?
         var hour: Int?
     }
 
@@ -232,7 +236,18 @@ public struct Classifier: Sendable {
                 }
                 evidence.append(.keywordsAbsent(count: list.words.count))
             case .bound(let measure, let kind, let limit):
-                let value = measurements[measure]
+                var value = measurements[measure]
+                if measure == .words, value == PromptMeasurements.notCounted {
+                    if let exact = state.words {
+                        value = exact
+                    } else if describeFailure || collectEvidence {
+                        value = WordCounter.count(prompt)
+                        state.words = value
+                    } else {
+                        // Count only as far as the bound needs: enough to tell the answer.
+                        value = WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
+                    }
+                }
                 if kind == .min ? value < limit : value > limit {
                     let symbol = kind == .min ? "<" : ">"
                     return .fails(describeFailure ? "\(measure.rawValue) \(value) \(symbol) \(kind.rawValue)_\(measure.rawValue) \(limit)" : nil)
@@ -282,6 +297,36 @@ public struct Classifier: Sendable {
             return RoutingDecision(route: route, model: model, reason: .override, evidence: [], features: measured)
         }
         return classify(prompt, context: ClassificationContext())
+    }
+}
+
+/// Counts words: maximal runs of non-white-space characters (Unicode White_Space).
+enum WordCounter {
+    /// Words in valid UTF-8 `text`, counting no further than `limit`.
+    static func count(_ text: UnsafeBufferPointer<UInt8>, stoppingAt limit: Int = .max) -> Int {
+        guard let base = text.baseAddress else { return 0 }
+        let count = text.count
+        var words = 0
+        var previousWasSpace: UInt8 = 1
+        var index = 0
+        TextFolding.asciiSpace.withUnsafeBufferPointer { spaceTable in
+            while index < count {
+                let byte = base[index]
+                var isSpace: UInt8
+                if byte < 0x80 {
+                    isSpace = spaceTable[Int(byte)]
+                    index &+= 1
+                } else {
+                    guard let (value, length) = PromptScanner.decode(base, index, count) else { index &+= 1; continue }
+                    isSpace = TextFolding.isWhitespace(value) ? 1 : 0
+                    index &+= length
+                }
+                words &+= Int((1 &- isSpace) & previousWasSpace)
+                previousWasSpace = isSpace
+                if words >= limit { return }
+            }
+        }
+        return words
     }
 }
 
