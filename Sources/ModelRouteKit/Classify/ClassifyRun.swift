@@ -177,7 +177,7 @@ public struct ClassifyRun {
                 if chunks.isEmpty { break }
                 for (index, chunk) in chunks.enumerated() {
                     workers[index].reset(firstLine: nextLine)
-                    nextLine += ClassifyRun.lineCount(chunk)
+                    nextLine += chunk.withUnsafeBufferPointer { LineCounter.lines(in: $0) }
                 }
                 let batch = chunks
                 let team = workers
@@ -193,20 +193,6 @@ public struct ClassifyRun {
         } catch {
             stderr.write("modelroute: cannot read \(name): \(error)\n")
             summary.unreadableFiles += 1
-        }
-    }
-
-    /// Line breaks in a chunk, plus one for a last line without one.
-    private static func lineCount(_ chunk: [UInt8]) -> Int {
-        chunk.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            var count = 0
-            var position = 0
-            while position < buffer.count, let found = memchr(base + position, 0x0A, buffer.count - position) {
-                count += 1
-                position = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base + 1
-            }
-            return count + (buffer.last == 0x0A || buffer.isEmpty ? 0 : 1)
         }
     }
 
@@ -348,7 +334,7 @@ struct RowLayout: Sendable {
             bytes.append(contentsOf: ",\"evidence\":[".utf8)
             for (index, evidence) in decision.evidence.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                JSONWriter.appendQuoted(evidence.description, to: &bytes)
+                evidence.appendJSON(to: &bytes)
             }
             bytes.append(contentsOf: "],\"input_tokens\":".utf8)
             JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
@@ -406,6 +392,7 @@ final class ClassifyWorker: @unchecked Sendable {
         self.layout = layout
         self.context = context
         scratch = ClassifierScratch(classifier: classifier)
+        scratch.measuresEverything = false
         totals = Array(repeating: Totals(), count: layout.deciders.count)
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Who is asking and when: the parts of a decision that do not come from the prompt.
 public struct ClassificationContext: Sendable {
@@ -33,6 +36,7 @@ public struct Classifier: Sendable {
     private let rules: [CompiledRule]
     private let needsFolding: Bool
     private let needsCode: Bool
+    private let needsLines: Bool
 
     /// Number of distinct keyword patterns compiled from the table.
     var patternCount: Int { automaton.patternCount }
@@ -94,6 +98,9 @@ public struct Classifier: Sendable {
         rules = compiled
         needsFolding = !keywords.isEmpty
         self.needsCode = needsCode
+        needsLines = table.rules.contains { rule in
+            rule.conditions.contains { if case .bound(.lines, _, _) = $0 { return true } else { return false } }
+        }
     }
 
     /// Classifies a prompt.
@@ -119,6 +126,7 @@ public struct Classifier: Sendable {
                 rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
             else { continue }
             measurements.hasCode = state.hasCode
+            if let words = state.words { measurements.words = words }
             return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
         }
         if needsCode && state.hasCode == nil { state.hasCode = CodeDetector.containsCode(prompt) }
@@ -131,12 +139,10 @@ public struct Classifier: Sendable {
     private func measure(_ prompt: UnsafeBufferPointer<UInt8>, scratch: ClassifierScratch) -> PromptMeasurements? {
         scratch.matches.removeAll()
         if let counts = automaton.scan(prompt, folds: &scratch.folds, into: &scratch.matches) {
-            let count = prompt.count
-            let chars = count - counts.continuationBytes
-            let endsWithNewline = count > 0 && prompt[count - 1] == 0x0A
-            return PromptMeasurements(
-                words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4,
-                lines: count == 0 ? 0 : counts.newlines + (endsWithNewline ? 0 : 1))
+            let chars = prompt.count - counts.continuationBytes
+            let lines = needsLines || scratch.measuresEverything ? LineCounter.lines(in: prompt) : 0
+            let words = scratch.measuresEverything ? WordCounter.count(prompt) : PromptMeasurements.notCounted
+            return PromptMeasurements(words: words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
         }
         scratch.matches.removeAll()
         guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
@@ -181,6 +187,8 @@ public struct Classifier: Sendable {
     /// Facts computed at most once per prompt, when a rule first needs them.
     private struct EvaluationState {
         var hasCode: Bool?
+        /// The exact word count, once something needed it.
+        var words: Int?
         var hour: Int?
     }
 
@@ -228,7 +236,18 @@ public struct Classifier: Sendable {
                 }
                 evidence.append(.keywordsAbsent(count: list.words.count))
             case .bound(let measure, let kind, let limit):
-                let value = measurements[measure]
+                var value = measurements[measure]
+                if measure == .words, value == PromptMeasurements.notCounted {
+                    if let exact = state.words {
+                        value = exact
+                    } else if describeFailure || collectEvidence {
+                        value = WordCounter.count(prompt)
+                        state.words = value
+                    } else {
+                        // Count only as far as the bound needs: enough to tell the answer.
+                        value = WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
+                    }
+                }
                 if kind == .min ? value < limit : value > limit {
                     let symbol = kind == .min ? "<" : ">"
                     return .fails(describeFailure ? "\(measure.rawValue) \(value) \(symbol) \(kind.rawValue)_\(measure.rawValue) \(limit)" : nil)
@@ -281,6 +300,50 @@ public struct Classifier: Sendable {
     }
 }
 
+/// Counts words: maximal runs of non-white-space characters (Unicode White_Space).
+enum WordCounter {
+    /// Words in valid UTF-8 `text`, counting no further than `limit`.
+    static func count(_ text: UnsafeBufferPointer<UInt8>, stoppingAt limit: Int = .max) -> Int {
+        guard let base = text.baseAddress else { return 0 }
+        let count = text.count
+        var words = 0
+        var previousWasSpace: UInt8 = 1
+        var index = 0
+        TextFolding.asciiSpace.withUnsafeBufferPointer { spaceTable in
+            while index < count {
+                let byte = base[index]
+                var isSpace: UInt8
+                if byte < 0x80 {
+                    isSpace = spaceTable[Int(byte)]
+                    index &+= 1
+                } else {
+                    guard let (value, length) = PromptScanner.decode(base, index, count) else { index &+= 1; continue }
+                    isSpace = TextFolding.isWhitespace(value) ? 1 : 0
+                    index &+= length
+                }
+                words &+= Int((1 &- isSpace) & previousWasSpace)
+                previousWasSpace = isSpace
+                if words >= limit { return }
+            }
+        }
+        return words
+    }
+}
+
+/// Counts lines: line breaks, plus one for a last line without one.
+enum LineCounter {
+    static func lines(in text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = text.baseAddress, text.count > 0 else { return 0 }
+        var breaks = 0
+        var position = 0
+        while position < text.count, let found = memchr(base + position, 0x0A, text.count - position) {
+            breaks += 1
+            position = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base + 1
+        }
+        return breaks + (text[text.count - 1] == 0x0A ? 0 : 1)
+    }
+}
+
 /// A rule's keyword list: the words as written and their automaton pattern indices.
 struct KeywordList: Sendable {
     let words: [String]
@@ -322,6 +385,9 @@ public final class ClassifierScratch {
     let scanner = PromptScanner()
     var folds = FoldTable()
     var matches: MatchSet
+    /// Whether to count what no rule needs (lines), for showing a decision to a person;
+    /// bulk runs turn it off.
+    public var measuresEverything = true
 
     public init(classifier: Classifier) {
         matches = MatchSet(count: classifier.patternCount)

@@ -127,6 +127,12 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Appends text with JSON escapes, without quotes.
+    public static func appendEscaped(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendEscaped($0, to: &bytes) }
+    }
+
     /// Appends UTF-8 text with JSON escapes, without quotes.
     public static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         var runStart = 0
