@@ -14,6 +14,7 @@ enum BenchMain {
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
         ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
+        ("append-records", "(for the tests) append N generated records to a log, one LedgerWriter.append each", AppendRecords.run),
     ]
 
     static func main() {
@@ -31,7 +32,7 @@ enum BenchMain {
         }
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<String?>(nil)
-        Task {
+        Task.detached {
             do {
                 try await benchmark.run(Array(arguments.dropFirst()))
             } catch {
