@@ -169,9 +169,9 @@ struct LedgerScanner {
         guard c.literal(",\"tags\":{") else { return nil }
         for tag in plan.tags { record.key[tag.level] = -1 }
         if !c.literal("}") {
-            guard scanTags(&c, into: &record.key) else { return nil }
+            guard scanTags(&c, into: &record.key), c.literal("}") else { return nil }
         }
-        guard c.literal("}") else { return nil }
+        guard c.literal("}") else { return nil }  // the record's own
         if plan.day >= 0 { record.key[plan.day] = Int32(truncatingIfNeeded: days.day(millis)) }
         if c.p == c.end { return c.p }
         guard c.p.pointee == UInt8(ascii: "\n") else { return nil }

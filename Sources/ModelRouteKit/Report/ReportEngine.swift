@@ -11,8 +11,6 @@ import Synchronization
 public enum ReportEngine {
     /// Bytes read at a time by each thread.
     static let chunkSize = 1 << 20
-    /// Files smaller than this are read by one thread.
-    static let splitThreshold = 4 << 20
     /// A line longer than this cannot be a record; it is skipped without being held.
     static let maximumLineLength = 16 << 20
 
@@ -61,7 +59,7 @@ public enum ReportEngine {
     public static func run(_ request: ReportRequest, files: [String]) throws(ReportError) -> ReportResult {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = request.workers > 0 ? request.workers : cores
-        let tasks = try plan(files: files, workers: workers)
+        let tasks = try plan(files: files, workers: workers, splitAt: request.minimumSplitBytes)
         let shared = SharedRun()
         let threadCount = min(workers, max(1, tasks.count))
         let work: @Sendable (Int) -> Void = { _ in
@@ -89,7 +87,7 @@ public enum ReportEngine {
     }
 
     /// Splits large files into one piece per thread at line boundaries.
-    static func plan(files: [String], workers: Int) throws(ReportError) -> [Task] {
+    static func plan(files: [String], workers: Int, splitAt minimumSplitBytes: Int) throws(ReportError) -> [Task] {
         var tasks: [Task] = []
         for (index, path) in files.enumerated() {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -98,7 +96,7 @@ public enum ReportEngine {
             var info = stat()
             guard fstat(descriptor, &info) == 0 else { throw .unreadableLog(path: path, reason: String(cString: strerror(errno))) }
             let size = Int(info.st_size)
-            let pieces = size >= splitThreshold ? workers : 1
+            let pieces = size >= minimumSplitBytes ? workers : 1
             var start = 0
             for piece in 1...pieces {
                 var end = size

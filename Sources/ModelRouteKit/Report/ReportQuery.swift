@@ -137,6 +137,8 @@ public struct ReportRequest: Sendable {
     public var workers: Int
     /// Bad lines to keep (with file and line) for the message on standard error.
     public var badLineSampleLimit: Int
+    /// Files at least this large are split between threads (tests lower it).
+    public var minimumSplitBytes = 4 << 20
 
     /// Up to eight dimensions are supported (group keys are fixed-size).
     public static let maximumDimensions = 8
