@@ -227,8 +227,9 @@ struct Worker {
     let request: ReportRequest
     /// The fast path (and the group values seen so far).
     var scanner: LedgerScanner
-    /// Position of each group key in `stats`.
-    var groupIndex: [SIMD8<Int32>: Int] = [:]
+    /// Open-addressing index of `stats` by group key (-1: empty), a power of two long;
+    /// cheaper than a Dictionary, whose SipHash would show up once per record.
+    private var slots = [Int32](repeating: -1, count: 64)
     /// Sums per group, and their keys.
     var stats: [(key: SIMD8<Int32>, stats: GroupStats)] = []
     var records = 0
@@ -394,12 +395,8 @@ struct Worker {
         let index: Int
         if record.key == lastKey {
             index = lastIndex
-        } else if let found = groupIndex[record.key] {
-            index = found
         } else {
-            index = stats.count
-            stats.append((record.key, GroupStats()))
-            groupIndex[record.key] = index
+            index = groupPosition(record.key)
         }
         lastKey = record.key
         lastIndex = index
@@ -421,6 +418,40 @@ struct Worker {
         if record.status == 1 { stats[index].stats.errors += 1 }
         if record.status == 2 { stats[index].stats.cancelled += 1 }
         stats[index].stats.latency.record(record.latency)
+    }
+
+    /// A multiplicative hash of a group key.
+    @inline(__always)
+    private static func slotHash(_ key: SIMD8<Int32>) -> Int {
+        var hash: UInt64 = 0
+        for lane in 0..<8 { hash = (hash ^ UInt64(UInt32(bitPattern: key[lane]))) &* 0x9E37_79B9_7F4A_7C15 }
+        return Int(truncatingIfNeeded: hash >> 40)
+    }
+
+    /// The position of a group in `stats`, adding it if new.
+    @inline(__always)
+    private mutating func groupPosition(_ key: SIMD8<Int32>) -> Int {
+        let mask = slots.count - 1
+        var slot = Worker.slotHash(key) & mask
+        while true {
+            let found = Int(slots[slot])
+            if found < 0 { break }
+            if stats[found].key == key { return found }
+            slot = (slot + 1) & mask
+        }
+        let index = stats.count
+        stats.append((key, GroupStats()))
+        slots[slot] = Int32(index)
+        if stats.count * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            let mask = slots.count - 1
+            for (position, entry) in stats.enumerated() {
+                var slot = Worker.slotHash(entry.key) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(position)
+            }
+        }
+        return index
     }
 
     /// The sums with group keys turned back into values.
