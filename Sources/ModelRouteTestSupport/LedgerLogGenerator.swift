@@ -28,7 +28,9 @@ public struct LedgerLogGenerator {
         "control \u{01} char", "Ω≈ç√",
     ]
 
+    /// The seeded source of every choice.
     private var random: SeededGenerator
+    /// Whether to mix in strings that need escaping or are not ASCII.
     private let exotic: Bool
     /// Milliseconds of the next record's timestamp.
     private var millis: Int64
@@ -42,7 +44,9 @@ public struct LedgerLogGenerator {
         millis = start
     }
 
+    /// One of `values`, uniformly.
     private mutating func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+    /// `length` random lowercase hex digits.
     private mutating func hex(_ length: Int) -> String {
         let digits = Array("0123456789abcdef")
         var text = ""

@@ -8,6 +8,7 @@ import ModelRouteTestSupport
 /// records one `LedgerWriter.append` at a time, as N separate calls would. The
 /// concurrency test starts many of these at once.
 enum AppendRecords {
+    /// Appends the records; exits 74 on the first failed append.
     static func run(_ arguments: [String]) async throws {
         let options = BenchmarkOptions(arguments)
         guard let path = options.string("--log"), let count = options.integer("--count") else {

@@ -10,6 +10,7 @@ import ModelRouteTestSupport
 /// same sums and latency quantiles over the large one, in the same run.
 /// Targets: no slower than 1.25 × DuckDB; peak memory under 64 MB and flat in file size.
 enum ReportBenchmark {
+    /// Runs the benchmark and prints the figures.
     static func run(_ arguments: [String]) async throws {
         let options = BenchmarkOptions(arguments)
         let records = options.integer("--records") ?? 1_000_000
@@ -135,6 +136,7 @@ enum ReportBenchmark {
         var peakMB: Double { Double(peakKiB) / 1024 }
     }
 
+    /// Runs a command `runs` times; median wall time and the largest peak memory.
     static func measure(runs: Int, _ path: String, _ arguments: [String], output: String) throws -> Measured {
         var times: [Double] = []
         var peak = 0

@@ -168,6 +168,7 @@ private struct FieldReader {
         }
     }
 
+    /// The error for a key that is absent or null.
     private func missingOrNull(_ key: String) -> LedgerLineError {
         fields[key] == nil ? .missingKey(key) : .wrongType(key: key, expected: "a value", found: "null")
     }
@@ -192,6 +193,7 @@ public enum LedgerLineError: Error, Sendable, Equatable, CustomStringConvertible
     /// A line too long to be a record.
     case tooLong(bytes: Int)
 
+    /// The reason as shown after `file:line: skipped:`.
     public var description: String {
         switch self {
         case .notJSON(let message): return "not JSON (\(message))"

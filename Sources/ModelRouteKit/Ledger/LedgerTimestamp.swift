@@ -162,6 +162,7 @@ public enum LedgerTimestamp {
     @inline(__always)
     public static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 
+    /// Appends `value` zero-padded to `width` digits.
     private static func appendDigits(_ value: Int64, _ width: Int, _ bytes: inout [UInt8]) {
         var digits: [UInt8] = []
         var rest = max(0, value)

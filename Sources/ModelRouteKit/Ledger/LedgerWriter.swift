@@ -115,6 +115,7 @@ public enum LedgerError: ModelRouteError, Equatable {
     /// The write failed (disk full, quota, I/O error).
     case cannotWrite(path: String, reason: String)
 
+    /// What failed, where, and what still holds.
     public var message: String {
         let hint = "The answer was not affected; only its usage record is missing. Set --log or MODELROUTE_LOG to a writable file."
         switch self {
@@ -129,6 +130,7 @@ public enum LedgerError: ModelRouteError, Equatable {
         }
     }
 
+    /// Always 74 (EX_IOERR).
     public var exitCode: ExitCode { .ioError }
 
     /// The C library's text for an errno value.

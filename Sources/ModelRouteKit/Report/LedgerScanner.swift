@@ -57,7 +57,9 @@ struct ScanPlan: Sendable {
 struct LocalDays {
     /// The zone days are counted in.
     let timeZone: TimeZone
+    /// The quarter hour (since 1970) whose offset is cached.
     private var cachedSlot = Int64.min
+    /// The zone's offset from UTC during `cachedSlot`.
     private var cachedOffsetMillis: Int64 = 0
 
     /// Days are counted in `timeZone`.

@@ -232,17 +232,27 @@ struct Worker {
     private var slots = [Int32](repeating: -1, count: 64)
     /// Sums per group, and their keys.
     var stats: [(key: SIMD8<Int32>, stats: GroupStats)] = []
+    /// Records read.
     var records = 0
+    /// Records outside the window.
     var outside = 0
+    /// Lines skipped.
     var badLines = 0
+    /// The first skipped lines: piece, line within it, reason.
     var samples: [(task: Int, line: Int, reason: LedgerLineError)] = []
+    /// Lines in each piece read, to number lines across pieces.
     var linesPerTask: [(task: Int, lines: Int)] = []
+    /// Interned `baseline_model` values seen.
     var baselineModels: Set<Int32> = []
+    /// Earliest record in the window.
     var firstMillis: Int64?
+    /// Latest record in the window.
     var lastMillis: Int64?
     /// Last group used, as logs often repeat one in a row.
     private var lastKey = SIMD8<Int32>(repeating: Int32.min)
+    /// Position of `lastKey` in `stats`.
     private var lastIndex = 0
+    /// The last `baseline_model` added to `baselineModels`.
     private var lastBaseline: Int32 = .min
     /// The read buffer.
     private var buffer: [UInt8]

@@ -21,6 +21,7 @@ public enum ReportError: ModelRouteError, Equatable {
     /// `--baseline` names a model routes.json does not have.
     case unknownBaselineModel(String, known: [String], source: String)
 
+    /// What is wrong and how to fix it.
     public var message: String {
         switch self {
         case .missingLog(let path, let isDefault):
@@ -49,6 +50,7 @@ public enum ReportError: ModelRouteError, Equatable {
         }
     }
 
+    /// 66 for missing or unreadable logs, 74 for read failures, 64 for bad options.
     public var exitCode: ExitCode {
         switch self {
         case .missingLog, .noLogsInDirectory, .unreadableLog: return .noInput

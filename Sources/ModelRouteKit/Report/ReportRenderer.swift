@@ -27,6 +27,7 @@ public enum ReportRenderer {
     /// Width of the share-of-cost bar, in cells.
     static let barWidth = 16
 
+    /// The table: title, groups with bars, totals, notes.
     private static func table(_ result: ReportResult, decorated: Bool, timeZone: TimeZone) -> String {
         var text = ""
         var days = LocalDays(timeZone: timeZone)
@@ -65,6 +66,7 @@ public enum ReportRenderer {
         return text
     }
 
+    /// The groups as aligned rows, sub-groups indented under their parent.
     private static func groupTable(_ result: ReportResult, decorated: Bool) -> String {
         let header = [
             result.dimensions.map(\.description).joined(separator: " / "), "calls", "input tok", "output tok", "cost", "baseline",
@@ -121,6 +123,7 @@ public enum ReportRenderer {
 
     // MARK: JSON
 
+    /// The whole report as one JSON object.
     private static func json(_ result: ReportResult) -> String {
         var writer = JSONWriter(reservingCapacity: 4096)
         writer.beginObject()
@@ -152,6 +155,7 @@ public enum ReportRenderer {
         return writer.text + "\n"
     }
 
+    /// Groups and their sub-groups as a JSON array.
     private static func writeGroups(_ groups: [ReportGroup], total: Double, into writer: inout JSONWriter) {
         writer.beginArray()
         for group in groups {
@@ -170,6 +174,7 @@ public enum ReportRenderer {
         writer.endArray()
     }
 
+    /// A group's figures as a JSON object.
     private static func writeStats(_ stats: GroupStats, total: Double, into writer: inout JSONWriter) {
         writer.beginObject()
         for (key, value) in statFields(stats, total: total) {
@@ -203,6 +208,7 @@ public enum ReportRenderer {
 
     // MARK: CSV
 
+    /// A header and one row per innermost group (or the totals).
     private static func csv(_ result: ReportResult) -> String {
         let names = statFields(GroupStats(), total: 0).map(\.0)
         var text = (result.dimensions.map(\.description) + names).map(CSV.field).joined(separator: ",") + "\r\n"
@@ -237,7 +243,9 @@ public enum ReportRenderer {
         return (value < 0 ? "-" : "") + text
     }
 
+    /// `12.3%`.
     private static func percent(_ value: Double) -> String { String(format: "%.1f%%", value) }
 
+    /// `1,234 ms`, or `-` when there were no calls.
     private static func milliseconds(_ value: Int?) -> String { value.map { grouped($0) + " ms" } ?? "-" }
 }

@@ -69,6 +69,7 @@ struct ValueInterner {
         return String(decoding: storage[span.start..<(span.start + span.count)], as: UTF8.self)
     }
 
+    /// Doubles the table, placing every value again.
     private mutating func grow() {
         slots = [Int32](repeating: -1, count: slots.count * 2)
         let mask = slots.count - 1

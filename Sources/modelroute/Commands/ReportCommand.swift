@@ -2,6 +2,7 @@ import ModelRouteKit
 
 /// `modelroute report`: what was spent, where, and what routing saved.
 enum ReportCommand: Command {
+    /// Options and help text.
     static let spec = CommandSpec(
         name: "report",
         abstract: "Summarize the usage log: calls, tokens, cost, savings against the baseline model, latency.",
@@ -33,6 +34,7 @@ enum ReportCommand: Command {
               modelroute report --log logs/ --log ~/other-machine.jsonl --by provider
             """)
 
+    /// Parses, reads the logs, prints bad lines on stderr and the report on stdout.
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
         let request = try makeRequest(arguments, context: context)
         let format = try arguments.choice("format", among: ReportFormat.allCases.map(\.rawValue)).flatMap(ReportFormat.init(rawValue:)) ?? .table
@@ -95,6 +97,7 @@ enum ReportCommand: Command {
     }
 }
 
+/// Small text helpers for option values.
 extension String {
     /// The text without leading and trailing spaces.
     fileprivate var trimmingSpaces: String {
