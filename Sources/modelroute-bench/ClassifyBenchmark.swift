@@ -53,9 +53,11 @@ enum ClassifyBenchmark {
         var options = ClassifyRun.Options()
         options.format = .jsonl
         options.noSummary = true
+        if let threads = ProcessInfo.processInfo.environment["THREADS"].flatMap(Int.init) { options.threads = threads }
+        let start = MonotonicClock.now()
         var run = ClassifyRun(classifier: Classifier(table: table), options: options, stdout: .memory(), stderr: .standardError())
         let summary = run.run(inputs: [arguments[1]], standardInput: .memory(""))
-        print("classified \(summary.prompts) prompts")
+        print("classified \(summary.prompts) prompts in \(MonotonicClock.now() - start) s with \(options.threads) threads")
     }
 
     struct PromptFile {

@@ -32,6 +32,7 @@ enum BenchMain {
         }
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<String?>(nil)
+        // Detached: main() is on the main actor, which the semaphore below blocks.
         Task.detached {
             do {
                 try await benchmark.run(Array(arguments.dropFirst()))

@@ -269,3 +269,18 @@ import Testing
         #expect(decision.evidence == (expected.isEmpty ? [] : [.keywordsFound(condition: "any", keywords: expected)]), "\(text)")
     }
 }
+
+@Suite struct EvidenceTextTests {
+    @Test(arguments: [
+        Evidence.keywordsFound(condition: "any", keywords: ["a \"quoted\" word", "tl;dr", "é\\x"]),
+        .keywordsFound(condition: "all", keywords: ["one"]), .keywordsAbsent(count: 3), .keywordsAbsent(count: 1),
+        .measure(.words, value: 12, bound: .min, limit: 10), .measure(.tokens, value: 0, bound: .max, limit: 5),
+        .hasCode(true), .hasCode(false), .tier("pro"), .hour(23, window: HourWindow(start: 22, end: 6)),
+    ])
+    func theJSONFormIsTheDescriptionQuoted(evidence: Evidence) throws {
+        var bytes: [UInt8] = []
+        evidence.appendJSON(to: &bytes)
+        let decoded = try JSONParser.parse(bytes)
+        #expect(decoded.stringValue == evidence.description)
+    }
+}

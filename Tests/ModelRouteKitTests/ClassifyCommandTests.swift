@@ -180,3 +180,63 @@ import Testing
         #expect(Set(rows.compactMap { $0["route"]?.stringValue }) == ["fast", "mid", "power"], "the examples exercise every route of the default")
     }
 }
+
+@Suite struct ParallelClassifyTests {
+    @Test func chunksEndAtLineBreaksAndLongLinesSurvive() throws {
+        let text = Array((["short", String(repeating: "x", count: 300_000), "", "tail-without-newline"].joined(separator: "\n")).utf8)
+        let reader = LineChunkReader(chunkSize: 1000)
+        var source = text[...]
+        var joined: [UInt8] = []
+        while let chunk = try reader.next(from: { buffer in
+            let count = min(buffer.count, source.count, 777)
+            for index in 0..<count { buffer[index] = source[source.startIndex + index] }
+            source = source.dropFirst(count)
+            return count
+        }) {
+            #expect(chunk.last == 0x0A || joined.count + chunk.count == text.count, "a chunk ends at a line break unless it is the last")
+            joined += chunk
+        }
+        #expect(joined == text)
+    }
+
+    @Test func manyThreadsAndSmallChunksPrintExactlyWhatOneThreadPrints() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        var generator = SeededLines(seed: 3)
+        var lines: [String] = []
+        for index in 0..<400 {
+            lines.append(index % 37 == 5 ? "{\"prompt\": broken" : "{\"id\": \(index), \"prompt\": \"\(generator.prompt())\"}")
+        }
+        let input = try directory.write("p.jsonl", lines.joined(separator: "\n") + "\n")
+        let table = try RoutingTableLoader.load(json: Array(try Data(contentsOf: repositoryRoot.appendingPathComponent("routes.json"))), source: "routes.json")
+        func run(threads: Int, chunkSize: Int) -> (String, String, ClassifyRun.Summary) {
+            var options = ClassifyRun.Options()
+            options.threads = threads
+            options.chunkSize = chunkSize
+            let stdout = OutputSink.memory()
+            let stderr = OutputSink.memory()
+            var run = ClassifyRun(classifier: Classifier(table: table), options: options, stdout: stdout, stderr: stderr)
+            let summary = run.run(inputs: [input], standardInput: .memory(""))
+            return (stdout.captured, stderr.captured, summary)
+        }
+        let one = run(threads: 1, chunkSize: 1 << 20)
+        let many = run(threads: 3, chunkSize: 512)
+        #expect(one.0 == many.0)
+        #expect(one.1 == many.1, "bad lines are reported with the same line numbers")
+        #expect(one.2 == many.2)
+        #expect(one.2.badLines == 11)
+        #expect(one.1.contains("p.jsonl:6:"))
+    }
+}
+
+/// Deterministic short prompts for tests.
+struct SeededLines {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    private static let words = ["format", "this", "list", "design", "a", "system", "why", "security", "audit", "hello", "é", "Straße", "翻译", "code;"]
+    mutating func prompt() -> String {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        let count = Int(state >> 59) + 1
+        return (0..<count).map { offset in SeededLines.words[Int((state >> UInt64(offset * 4)) & 0xF) % SeededLines.words.count] }.joined(separator: " ")
+    }
+}

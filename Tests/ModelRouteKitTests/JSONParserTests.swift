@@ -20,3 +20,21 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONByteScanTests {
+    @Test func findsTheFirstSpecialByteAtEveryPosition() {
+        for length in 0..<40 {
+            for position in 0...length {
+                for special: UInt8 in [0x22, 0x5C, 0x00, 0x1F, 0x0A] {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    for index in bytes.indices where index % 7 == 3 { bytes[index] = 0xC3 }  // non-ASCII is plain text
+                    if position < length { bytes[position] = special }
+                    let found = bytes.withUnsafeBufferPointer { buffer in
+                        buffer.baseAddress.map { JSONByteScan.nextSpecial($0, from: 0, to: length) } ?? 0
+                    }
+                    #expect(found == position, "length \(length), special \(special) at \(position)")
+                }
+            }
+        }
+    }
+}

@@ -38,6 +38,10 @@ public enum ClassifyInputError: ModelRouteError, Equatable {
 
 /// The dry run over files of prompts behind `modelroute classify`: classifies every
 /// prompt, prints one row per prompt and a summary of routes, models and estimated cost.
+///
+/// JSONL and line files are read in chunks that end at line breaks; the chunks of a
+/// batch are classified on all cores at once and printed in input order, so output is
+/// the same as a one-thread run and memory stays flat.
 public struct ClassifyRun {
     /// What to read and how to print.
     public struct Options: Sendable {
@@ -51,6 +55,10 @@ public struct ClassifyRun {
         /// Draw a progress line on stderr (a terminal) when the run takes a while.
         public var showProgress = false
         public var context = ClassificationContext()
+        /// Threads classifying at once; by default one per core.
+        public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        /// Bytes per chunk handed to a thread (JSONL and line files).
+        public var chunkSize = 4 << 20
 
         public init() {}
     }
@@ -84,12 +92,9 @@ public struct ClassifyRun {
     let options: Options
     let stdout: OutputSink
     let stderr: OutputSink
-    private let scratch: ClassifierScratch
-    private var writer = JSONWriter(reservingCapacity: 1024)
+    private let layout: RowLayout
+    private var workers: [ClassifyWorker]
     private var summary = Summary()
-    private var groupIndex: [String: Int] = [:]
-    private let baselinePricing: ModelPricing?
-    private var pricing: [String: ModelPricing] = [:]
     private var progress: ProgressLine?
 
     public init(classifier: Classifier, options: Options, stdout: OutputSink, stderr: OutputSink) {
@@ -97,9 +102,10 @@ public struct ClassifyRun {
         self.options = options
         self.stdout = stdout
         self.stderr = stderr
-        scratch = ClassifierScratch(classifier: classifier)
-        baselinePricing = classifier.table.model(named: classifier.table.baselineModel)?.pricing
-        for model in classifier.table.models { pricing[model.name] = model.pricing }
+        let layout = RowLayout(table: classifier.table, format: options.format, writesRows: !options.summaryOnly)
+        self.layout = layout
+        workers = (0..<max(1, options.threads)).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
+        summary.groups = layout.groups.map { Group(route: $0.route, model: $0.model) }
         if options.showProgress { progress = ProgressLine(sink: stderr) }
     }
 
@@ -111,9 +117,10 @@ public struct ClassifyRun {
             stdout.write("index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,evidence\n")
         }
         if !options.summaryOnly, options.format == .table {
-            stdout.write(Self.tableHeader)
+            stdout.write(RowLayout.tableHeader)
         }
         for input in inputs.isEmpty ? ["-"] : inputs {
+            if stdout.isBroken { break }
             if input == "-" {
                 let format = options.inputFormat ?? .whole
                 readPrompts(name: "<stdin>", format: format) { buffer throws(SystemError) in try standardInput.read(into: buffer) }
@@ -134,6 +141,7 @@ public struct ClassifyRun {
             }
         }
         progress?.finish()
+        summary.groups.removeAll { $0.prompts == 0 }
         if !options.noSummary {
             let text = renderSummary()
             // Machine formats keep stdout to one record per prompt; the summary goes to stderr.
@@ -151,94 +159,80 @@ public struct ClassifyRun {
     }
 
     private mutating func readPrompts(name: String, format: PromptFileFormat, source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) {
-        var stream = PromptStream(format: format)
         do {
-            try stream.read(
-                from: source,
-                prompt: { item in
-                    handle(item, file: name)
-                    return !stdout.isBroken
-                },
-                problem: { problem in
-                    summary.badLines += 1
-                    let column = problem.column.map { ":\($0)" } ?? ""
-                    stderr.write("modelroute: \(name):\(problem.line)\(column): \(problem.message); line skipped\n")
-                })
+            if format == .whole {
+                let reader = LineChunkReader(chunkSize: Int.max)
+                var all: [UInt8] = []
+                while let chunk = try reader.next(from: source) { all.append(contentsOf: chunk) }
+                workers[0].reset(firstLine: 1)
+                all.withUnsafeBufferPointer { workers[0].classifyWhole($0) }
+                emit(workers[0], file: name)
+                return
+            }
+            let reader = LineChunkReader(chunkSize: options.chunkSize)
+            var nextLine = 1
+            while !stdout.isBroken {
+                var chunks: [[UInt8]] = []
+                while chunks.count < workers.count, let chunk = try reader.next(from: source) { chunks.append(chunk) }
+                if chunks.isEmpty { break }
+                for (index, chunk) in chunks.enumerated() {
+                    workers[index].reset(firstLine: nextLine)
+                    nextLine += chunk.withUnsafeBufferPointer { LineCounter.lines(in: $0) }
+                }
+                let batch = chunks
+                let team = workers
+                if batch.count == 1 {
+                    batch[0].withUnsafeBufferPointer { team[0].classifyLines($0, format: format) }
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+                        batch[index].withUnsafeBufferPointer { team[index].classifyLines($0, format: format) }
+                    }
+                }
+                for index in batch.indices { emit(workers[index], file: name) }
+            }
         } catch {
             stderr.write("modelroute: cannot read \(name): \(error)\n")
             summary.unreadableFiles += 1
         }
     }
 
-    private mutating func handle(_ item: PromptItem, file: String) {
-        guard let decision = classifier.classify(utf8: item.text, context: options.context, scratch: scratch) else {
-            summary.invalidPrompts += 1
-            let error = ClassifyInputError.invalidUTF8(file: file, line: item.line, byteOffset: scratch.invalidOffset ?? 0)
-            stderr.write("modelroute: \(error.message); skipped\n")
-            return
+    /// Prints a worker's rows with their running index, its problems, and adds up its totals.
+    private mutating func emit(_ worker: ClassifyWorker, file: String) {
+        for problem in worker.problems {
+            switch problem {
+            case .badLine(let line):
+                summary.badLines += 1
+                let column = line.column.map { ":\($0)" } ?? ""
+                stderr.write("modelroute: \(file):\(line.line)\(column): \(line.message); line skipped\n")
+            case .invalidUTF8(let line, let offset):
+                summary.invalidPrompts += 1
+                stderr.write("modelroute: \(ClassifyInputError.invalidUTF8(file: file, line: line, byteOffset: offset).message); skipped\n")
+            }
         }
-        let tokens = decision.features.tokens
-        let cost = pricing[decision.model]?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
-        let baseline = baselinePricing?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
-        summary.prompts += 1
-        summary.inputTokens += tokens
-        summary.cost += cost
-        summary.baselineCost += baseline
-        let key = decision.route + "\u{0}" + decision.model
-        let index: Int
-        if let existing = groupIndex[key] {
-            index = existing
-        } else {
-            index = summary.groups.count
-            groupIndex[key] = index
-            summary.groups.append(Group(route: decision.route, model: decision.model))
+        var rowStart = 0
+        var prefix: [UInt8] = []
+        for rowEnd in worker.rowEnds {
+            summary.prompts += 1
+            if !options.summaryOnly {
+                prefix.removeAll(keepingCapacity: true)
+                layout.appendIndex(summary.prompts, to: &prefix)
+                stdout.write(bytes: prefix)
+                worker.output.withUnsafeBufferPointer { stdout.write(bytes: UnsafeBufferPointer(rebasing: $0[rowStart..<rowEnd])) }
+            }
+            rowStart = rowEnd
         }
-        summary.groups[index].prompts += 1
-        summary.groups[index].inputTokens += tokens
-        summary.groups[index].cost += cost
-        summary.groups[index].baselineCost += baseline
-        if !options.summaryOnly {
-            writeRow(index: summary.prompts, id: item.id, decision: decision, cost: cost, baseline: baseline)
+        for (index, totals) in worker.totals.enumerated() where totals.prompts > 0 {
+            let group = layout.deciders[index].group
+            summary.groups[group].prompts += totals.prompts
+            summary.groups[group].inputTokens += totals.inputTokens
+            summary.groups[group].cost += totals.cost
+            summary.groups[group].baselineCost += totals.baselineCost
+            summary.inputTokens += totals.inputTokens
+            summary.cost += totals.cost
+            summary.baselineCost += totals.baselineCost
         }
         progress?.tick(prompts: summary.prompts)
     }
-
-    private mutating func writeRow(index: Int, id: String?, decision: RoutingDecision, cost: Double, baseline: Double) {
-        switch options.format {
-        case .jsonl:
-            writer.reset()
-            writer.beginObject()
-            writer.key("index"); writer.int(index)
-            writer.key("id"); writer.string(id)
-            writer.key("route"); writer.string(decision.route)
-            writer.key("model"); writer.string(decision.model)
-            writer.key("rule"); writer.string(decision.reason.ruleName)
-            writer.key("evidence"); writer.beginArray()
-            for evidence in decision.evidence { writer.string(evidence.description) }
-            writer.endArray()
-            writer.key("input_tokens"); writer.int(decision.features.tokens)
-            writer.key("cost_usd"); writer.double(cost)
-            writer.key("baseline_cost_usd"); writer.double(baseline)
-            writer.endObject()
-            writer.bytes.append(0x0A)
-            stdout.write(bytes: writer.bytes)
-        case .csv:
-            let fields = [
-                String(index), id ?? "", decision.route, decision.model, decision.reason.ruleName, String(decision.features.tokens),
-                Money.plain(cost), Money.plain(baseline), decision.evidence.map(\.description).joined(separator: "; "),
-            ]
-            stdout.write(fields.map(CSV.field).joined(separator: ",") + "\n")
-        case .table:
-            stdout.write(
-                Text.pad(String(index), 6, right: true) + "  " + Text.pad(id ?? "-", 12) + "  " + Text.pad(decision.route, 10) + "  "
-                    + Text.pad(decision.model, 20) + "  " + Text.pad(decision.reason.ruleName, 18) + "  "
-                    + Text.pad(String(decision.features.tokens), 8, right: true) + "  " + Text.pad(Money.format(cost), 11, right: true) + "\n")
-        }
-    }
-
-    static let tableHeader =
-        Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
-        + Text.pad("rule", 18) + "  " + Text.pad("tokens", 8, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
 
     /// The summary block: prompts per route and model with shares, cost against the baseline.
     func renderSummary() -> String {
@@ -259,6 +253,213 @@ public struct ClassifyRun {
         text += String(format: " (saves %.1f%%)\n", summary.savingsPercent)
         text += "Estimates cover input tokens only; output length is unknown before a call.\n"
         return text
+    }
+}
+
+/// What is fixed per deciding rule, computed once: its route and model as output text
+/// and its prices, so a row costs no lookups.
+struct RowLayout: Sendable {
+    /// One rule, or the default route (last).
+    struct Decider: Sendable {
+        var route: String
+        var model: String
+        var rule: String
+        var pricing: ModelPricing?
+        /// Index into `groups`.
+        var group: Int
+        /// The row text that follows the id: `"route":…,"model":…,"rule":…` and so on.
+        var fragment: [UInt8]
+    }
+
+    let format: ClassifyOutputFormat
+    let writesRows: Bool
+    let deciders: [Decider]
+    let groups: [(route: String, model: String)]
+    let baseline: ModelPricing?
+
+    init(table: RoutingTable, format: ClassifyOutputFormat, writesRows: Bool) {
+        self.format = format
+        self.writesRows = writesRows
+        baseline = table.model(named: table.baselineModel)?.pricing
+        var groups: [(route: String, model: String)] = []
+        var deciders: [Decider] = []
+        let sources = table.rules.map { (route: $0.route, rule: $0.name) } + [(route: table.defaultRoute, rule: "default")]
+        for source in sources {
+            let model = table.route(named: source.route)?.model ?? ""
+            let group: Int
+            if let existing = groups.firstIndex(where: { $0.route == source.route && $0.model == model }) {
+                group = existing
+            } else {
+                group = groups.count
+                groups.append((source.route, model))
+            }
+            var fragment: [UInt8] = []
+            switch format {
+            case .jsonl:
+                for (key, value) in [("route", source.route), ("model", model), ("rule", source.rule)] {
+                    fragment.append(contentsOf: ",\"\(key)\":".utf8)
+                    JSONWriter.appendQuoted(value, to: &fragment)
+                }
+            case .csv:
+                fragment.append(contentsOf: ("," + [source.route, model, source.rule].map(CSV.field).joined(separator: ",")).utf8)
+            case .table:
+                fragment.append(contentsOf: ("  " + Text.pad(source.route, 10) + "  " + Text.pad(model, 20) + "  " + Text.pad(source.rule, 18)).utf8)
+            }
+            deciders.append(Decider(route: source.route, model: model, rule: source.rule, pricing: table.model(named: model)?.pricing, group: group, fragment: fragment))
+        }
+        self.deciders = deciders
+        self.groups = groups
+    }
+
+    static let tableHeader =
+        Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
+        + Text.pad("rule", 18) + "  " + Text.pad("tokens", 8, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
+
+    /// The start of a row, up to and including the index.
+    func appendIndex(_ index: Int, to bytes: inout [UInt8]) {
+        switch format {
+        case .jsonl: bytes.append(contentsOf: "{\"index\":".utf8); JSONWriter.appendInteger(index, to: &bytes)
+        case .csv: JSONWriter.appendInteger(index, to: &bytes)
+        case .table: bytes.append(contentsOf: Text.pad(String(index), 6, right: true).utf8)
+        }
+    }
+
+    /// The rest of a row after the index.
+    func appendRow(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout [UInt8]) {
+        switch format {
+        case .jsonl:
+            bytes.append(contentsOf: ",\"id\":".utf8)
+            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+            bytes.append(contentsOf: decider.fragment)
+            bytes.append(contentsOf: ",\"evidence\":[".utf8)
+            for (index, evidence) in decision.evidence.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                evidence.appendJSON(to: &bytes)
+            }
+            bytes.append(contentsOf: "],\"input_tokens\":".utf8)
+            JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
+            bytes.append(contentsOf: ",\"cost_usd\":".utf8)
+            JSONWriter.appendNumber(cost, to: &bytes)
+            bytes.append(contentsOf: ",\"baseline_cost_usd\":".utf8)
+            JSONWriter.appendNumber(baselineCost, to: &bytes)
+            bytes.append(contentsOf: "}\n".utf8)
+        case .csv:
+            let fields = [
+                id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
+                decision.evidence.map(\.description).joined(separator: "; "),
+            ].map(CSV.field)
+            bytes.append(contentsOf: ("," + fields[0]).utf8)
+            bytes.append(contentsOf: decider.fragment)
+            bytes.append(contentsOf: ("," + fields[1...].joined(separator: ",") + "\n").utf8)
+        case .table:
+            bytes.append(contentsOf: ("  " + Text.pad(id ?? "-", 12)).utf8)
+            bytes.append(contentsOf: decider.fragment)
+            bytes.append(contentsOf: ("  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  " + Text.pad(Money.format(cost), 11, right: true) + "\n").utf8)
+        }
+    }
+}
+
+/// One thread's share of a classify run: its own scratch buffers, rows and totals for
+/// the chunk it was given. Used by one thread at a time.
+final class ClassifyWorker: @unchecked Sendable {
+    /// Totals for one decider.
+    struct Totals {
+        var prompts = 0
+        var inputTokens = 0
+        var cost = 0.0
+        var baselineCost = 0.0
+    }
+
+    /// Something to report about a line, with its absolute line number.
+    enum Problem {
+        case badLine(PromptLineProblem)
+        case invalidUTF8(line: Int, offset: Int)
+    }
+
+    private let classifier: Classifier
+    private let layout: RowLayout
+    private let context: ClassificationContext
+    private let scratch: ClassifierScratch
+    private var firstLine = 1
+    /// Rows without their index, back to back; `rowEnds` marks where each ends.
+    private(set) var output: [UInt8] = []
+    private(set) var rowEnds: [Int] = []
+    private(set) var totals: [Totals]
+    private(set) var problems: [Problem] = []
+
+    init(classifier: Classifier, layout: RowLayout, context: ClassificationContext) {
+        self.classifier = classifier
+        self.layout = layout
+        self.context = context
+        scratch = ClassifierScratch(classifier: classifier)
+        scratch.measuresEverything = false
+        totals = Array(repeating: Totals(), count: layout.deciders.count)
+    }
+
+    /// Clears the previous chunk's results; the next chunk starts at `firstLine`.
+    func reset(firstLine: Int) {
+        self.firstLine = firstLine
+        output.removeAll(keepingCapacity: true)
+        rowEnds.removeAll(keepingCapacity: true)
+        problems.removeAll(keepingCapacity: true)
+        for index in totals.indices { totals[index] = Totals() }
+    }
+
+    /// Classifies every line of a chunk (JSONL records or plain lines).
+    func classifyLines(_ chunk: UnsafeBufferPointer<UInt8>, format: PromptFileFormat) {
+        guard let base = chunk.baseAddress else { return }
+        var decoder = PromptLineDecoder(format: format)
+        var lineNumber = firstLine
+        var lineStart = 0
+        while lineStart < chunk.count {
+            let remaining = chunk.count - lineStart
+            let lineEnd: Int
+            if let found = memchr(base + lineStart, 0x0A, remaining) {
+                lineEnd = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+            } else {
+                lineEnd = chunk.count
+            }
+            _ = decoder.decode(
+                UnsafeBufferPointer(rebasing: chunk[lineStart..<lineEnd]), number: lineNumber,
+                prompt: { item in
+                    classify(item)
+                    return true
+                },
+                problem: { problems.append(.badLine($0)) })
+            lineNumber += 1
+            lineStart = lineEnd + 1
+        }
+    }
+
+    /// Classifies a whole input as one prompt.
+    func classifyWhole(_ text: UnsafeBufferPointer<UInt8>) {
+        classify(PromptItem(line: firstLine, id: nil, text: text))
+    }
+
+    private func classify(_ item: PromptItem) {
+        guard let decision = classifier.classify(utf8: item.text, context: context, scratch: scratch) else {
+            problems.append(.invalidUTF8(line: item.line, offset: scratch.invalidOffset ?? 0))
+            return
+        }
+        let index: Int
+        switch decision.reason {
+        case .rule(_, let ruleIndex): index = ruleIndex
+        case .defaultRoute, .override: index = layout.deciders.count - 1
+        }
+        let decider = layout.deciders[index]
+        let tokens = decision.features.tokens
+        let cost = decider.pricing?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
+        let baselineCost = layout.baseline?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
+        totals[index].prompts += 1
+        totals[index].inputTokens += tokens
+        totals[index].cost += cost
+        totals[index].baselineCost += baselineCost
+        guard layout.writesRows else {
+            rowEnds.append(output.count)
+            return
+        }
+        layout.appendRow(id: item.id, decision: decision, decider: decider, cost: cost, baselineCost: baselineCost, to: &output)
+        rowEnds.append(output.count)
     }
 }
 

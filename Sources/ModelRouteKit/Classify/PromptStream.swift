@@ -34,88 +34,25 @@ public struct PromptLineProblem: Sendable, Equatable {
     public var message: String
 }
 
-/// Reads prompts from a byte source in fixed-size chunks, so memory stays flat however
-/// large the file is (only the longest line is held at once).
-public struct PromptStream {
+/// Turns one line of a prompt file into a prompt, or into a problem to report.
+/// Holds a reusable buffer for prompts with JSON escapes.
+public struct PromptLineDecoder {
     public let format: PromptFileFormat
-    private let chunkSize: Int
-    private var carry: [UInt8] = []
     private var unescaped: [UInt8] = []
 
-    public init(format: PromptFileFormat, chunkSize: Int = 1 << 20) {
+    public init(format: PromptFileFormat) {
         self.format = format
-        self.chunkSize = chunkSize
     }
 
-    /// Reads `source` to its end, calling `prompt` for each prompt and `problem` for each
-    /// line that is not one. Stops early when `prompt` returns false.
-    public mutating func read(
-        from source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int,
-        prompt: (PromptItem) -> Bool,
-        problem: (PromptLineProblem) -> Void
-    ) throws(SystemError) {
-        if format == .whole {
-            var all: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: chunkSize)
-            while true {
-                let outcome: Result<Int, SystemError> = chunk.withUnsafeMutableBytes { buffer in
-                    do throws(SystemError) { return .success(try source(buffer)) } catch { return .failure(error) }
-                }
-                let count = try outcome.get()
-                if count == 0 { break }
-                all.append(contentsOf: chunk[0..<count])
-            }
-            all.withUnsafeBufferPointer { _ = prompt(PromptItem(line: 1, id: nil, text: $0)) }
-            return
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var lineNumber = 1
-        var keepGoing = true
-        while keepGoing {
-            let count = try source(buffer)
-            let bytes = UnsafeBufferPointer(start: buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count: count)
-            if count == 0 {
-                if !carry.isEmpty {
-                    let last = carry
-                    carry.removeAll()
-                    last.withUnsafeBufferPointer { _ = handleLine($0, number: lineNumber, prompt: prompt, problem: problem) }
-                }
-                return
-            }
-            var lineStart = 0
-            while keepGoing, let newline = PromptStream.firstNewline(in: bytes, from: lineStart) {
-                if carry.isEmpty {
-                    keepGoing = handleLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<newline]), number: lineNumber, prompt: prompt, problem: problem)
-                } else {
-                    carry.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[lineStart..<newline]))
-                    let line = carry
-                    carry.removeAll(keepingCapacity: true)
-                    keepGoing = line.withUnsafeBufferPointer { handleLine($0, number: lineNumber, prompt: prompt, problem: problem) }
-                }
-                lineNumber += 1
-                lineStart = newline + 1
-            }
-            if lineStart < count { carry.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[lineStart..<count])) }
-        }
-    }
-
-    private static func firstNewline(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, 0x0A, bytes.count - start) else { return nil }
-        return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
-    }
-
-    private mutating func handleLine(
+    /// Calls `prompt` with the line's prompt, `problem` when it has none, or neither for a
+    /// blank line. Returns what `prompt` returned (false: stop), else true.
+    public mutating func decode(
         _ rawLine: UnsafeBufferPointer<UInt8>, number: Int, prompt: (PromptItem) -> Bool, problem: (PromptLineProblem) -> Void
     ) -> Bool {
         var line = rawLine
         if let last = line.last, last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
-        if format == .lines {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return true }
-            return prompt(PromptItem(line: number, id: nil, text: line))
-        }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return true }  // blank lines between records are fine
+        if PromptLineDecoder.isBlank(line) { return true }  // blank lines between records are fine
+        if format != .jsonl { return prompt(PromptItem(line: number, id: nil, text: line)) }
         switch JSONLPromptScanner.scan(line, unescapeInto: &unescaped) {
         case .prompt(let range, let escaped, let id):
             if escaped {
@@ -123,13 +60,18 @@ public struct PromptStream {
             }
             return prompt(PromptItem(line: number, id: id, text: UnsafeBufferPointer(rebasing: line[range])))
         case .needsFullParse:
-            return handleWithFullParser(line, number: number, prompt: prompt, problem: problem)
+            return PromptLineDecoder.decodeWithFullParser(line, number: number, prompt: prompt, problem: problem)
         }
+    }
+
+    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in line where byte != 0x20 && byte != 0x09 { return false }
+        return true
     }
 
     /// The slow path: parse the line as a document, for exact error messages and for
     /// anything the fast scanner leaves alone.
-    private func handleWithFullParser(
+    private static func decodeWithFullParser(
         _ line: UnsafeBufferPointer<UInt8>, number: Int, prompt: (PromptItem) -> Bool, problem: (PromptLineProblem) -> Void
     ) -> Bool {
         let node: JSONNode
@@ -167,6 +109,78 @@ public struct PromptStream {
             }
         }
         return text.withUTF8 { prompt(PromptItem(line: number, id: id, text: $0)) }
+    }
+}
+
+/// Reads a byte source in large chunks that each end at a line break (or at the end of
+/// input), so lines can be handed to several threads without splitting any. Memory is
+/// the chunk size plus the longest line.
+public final class LineChunkReader {
+    private let chunkSize: Int
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Unreturned bytes are `buffer[start..<end]`.
+    private var start = 0
+    private var end = 0
+    private var finished = false
+
+    /// `chunkSize` is the least a chunk holds before it is cut at its last line break;
+    /// `Int.max` reads everything as one chunk.
+    public init(chunkSize: Int = 4 << 20) {
+        self.chunkSize = chunkSize
+        capacity = min(max(chunkSize, 64 * 1024), 8 << 20)
+        buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// The next chunk, or nil at the end of input.
+    public func next(from source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> [UInt8]? {
+        while !finished {
+            if end - start >= chunkSize, let cut = lastNewline() {
+                return take(upTo: cut + 1)
+            }
+            makeRoom()
+            let count = try source(UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
+            if count == 0 { finished = true }
+            end += count
+        }
+        guard end > start else { return nil }
+        return take(upTo: end)
+    }
+
+    private func take(upTo cut: Int) -> [UInt8] {
+        let chunk = Array(UnsafeBufferPointer(start: buffer + start, count: cut - start))
+        start = cut
+        return chunk
+    }
+
+    private func lastNewline() -> Int? {
+        var index = end - 1
+        while index >= start {
+            if buffer[index] == 0x0A { return index }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// Moves unreturned bytes to the front, and grows the buffer when they fill it
+    /// (a line longer than the buffer).
+    private func makeRoom() {
+        if start > 0 {
+            buffer.update(from: buffer + start, count: end - start)
+            end -= start
+            start = 0
+        }
+        if capacity - end < 64 * 1024 {
+            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+            larger.update(from: buffer, count: end)
+            buffer.deallocate()
+            buffer = larger
+            capacity *= 2
+        }
     }
 }
 
@@ -256,6 +270,7 @@ enum JSONLPromptScanner {
     static func plainStringEnd(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start
         let count = line.count
+        if let base = line.baseAddress { index = JSONByteScan.nextSpecial(base, from: start, to: count) }
         while index < count {
             let byte = line[index]
             if byte == UInt8(ascii: "\"") { return index }

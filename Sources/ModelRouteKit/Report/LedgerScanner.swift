@@ -334,35 +334,39 @@ struct Cursor {
         p += 1
         let start = p
         var flags: UInt8 = 0
-        // Eight bytes at a time while none is a quote, a backslash, a control character
-        // or non-ASCII (a false alarm only sends a word to the byte loop below).
-        while end - p >= 8 {
-            let word = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let high: UInt64 = 0x8080_8080_8080_8080
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
-            if special & high != 0 { break }
-            p += 8
-        }
-        while p < end {
+        while true {
+            let index = JSONByteScan.nextSpecial(start, from: p - start, to: end - start)
+            p = start + index
+            guard p < end else { return nil }
             let byte = p.pointee
             if byte == UInt8(ascii: "\"") {
                 let count = p - start
                 p += 1
+                if Cursor.containsNonASCII(start, count) { flags |= Cursor.hasNonASCII }
                 return (start, count, flags)
             }
-            if byte == UInt8(ascii: "\\") {
-                flags |= Cursor.hasEscape
-                p += 2
-                continue
-            }
             if byte < 0x20 { return nil }
-            if byte >= 0x80 { flags |= Cursor.hasNonASCII }
-            p += 1
+            flags |= Cursor.hasEscape  // a backslash: skip it and the byte it escapes
+            p += 2
+            guard p <= end else { return nil }
         }
-        return nil
+    }
+
+    /// Whether any of `count` bytes at `start` is 0x80 or above (eight at a time).
+    @inline(__always)
+    static func containsNonASCII(_ start: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let raw = UnsafeRawPointer(start)
+        var bits: UInt64 = 0
+        var index = 0
+        while index + 8 <= count {
+            bits |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            bits |= UInt64(start[index])
+            index += 1
+        }
+        return bits & 0x8080_8080_8080_8080 != 0
     }
 
     /// A whole number in JSON syntax (up to 15 digits); nil for fractions and exponents,

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Who is asking and when: the parts of a decision that do not come from the prompt.
 public struct ClassificationContext: Sendable {
@@ -33,6 +36,7 @@ public struct Classifier: Sendable {
     private let rules: [CompiledRule]
     private let needsFolding: Bool
     private let needsCode: Bool
+    private let needsLines: Bool
 
     /// Number of distinct keyword patterns compiled from the table.
     var patternCount: Int { automaton.patternCount }
@@ -43,9 +47,9 @@ public struct Classifier: Sendable {
     /// A rule with its keywords replaced by automaton pattern indices.
     private struct CompiledRule: Sendable {
         enum Test: Sendable {
-            case any([Int], [String])
-            case all([Int], [String])
-            case none([Int], Int, [String])
+            case any(KeywordList)
+            case all(KeywordList)
+            case none(KeywordList)
             case bound(Measure, BoundKind, Int)
             case hasCode(Bool)
             case tier(Set<String>)
@@ -76,9 +80,9 @@ public struct Classifier: Sendable {
             var tests: [CompiledRule.Test] = []
             for condition in rule.conditions {
                 switch condition {
-                case .any(let list): tests.append(.any(list.map { patternIndex($0, rule.match) }, list))
-                case .all(let list): tests.append(.all(list.map { patternIndex($0, rule.match) }, list))
-                case .none(let list): tests.append(.none(list.map { patternIndex($0, rule.match) }, list.count, list))
+                case .any(let list): tests.append(.any(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
+                case .all(let list): tests.append(.all(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
+                case .none(let list): tests.append(.none(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
                 case .bound(let measure, let kind, let limit): tests.append(.bound(measure, kind, limit))
                 case .hasCode(let flag):
                     needsCode = true
@@ -94,6 +98,9 @@ public struct Classifier: Sendable {
         rules = compiled
         needsFolding = !keywords.isEmpty
         self.needsCode = needsCode
+        needsLines = table.rules.contains { rule in
+            rule.conditions.contains { if case .bound(.lines, _, _) = $0 { return true } else { return false } }
+        }
     }
 
     /// Classifies a prompt.
@@ -110,7 +117,14 @@ public struct Classifier: Sendable {
         guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
         for rule in rules {
-            guard case .holds(let evidence) = evaluate(rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false) else { continue }
+            // Decide without building evidence; build it only for the rule that holds.
+            guard case .holds = evaluate(
+                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state,
+                describeFailure: false, collectEvidence: false)
+            else { continue }
+            guard case .holds(let evidence) = evaluate(
+                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
+            else { continue }
             measurements.hasCode = state.hasCode
             return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
         }
@@ -124,12 +138,9 @@ public struct Classifier: Sendable {
     private func measure(_ prompt: UnsafeBufferPointer<UInt8>, scratch: ClassifierScratch) -> PromptMeasurements? {
         scratch.matches.removeAll()
         if let counts = automaton.scan(prompt, folds: &scratch.folds, into: &scratch.matches) {
-            let count = prompt.count
-            let chars = count - counts.continuationBytes
-            let endsWithNewline = count > 0 && prompt[count - 1] == 0x0A
-            return PromptMeasurements(
-                words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4,
-                lines: count == 0 ? 0 : counts.newlines + (endsWithNewline ? 0 : 1))
+            let chars = prompt.count - counts.continuationBytes
+            let lines = needsLines || scratch.measuresEverything ? LineCounter.lines(in: prompt) : 0
+            return PromptMeasurements(words: counts.words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
         }
         scratch.matches.removeAll()
         guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
@@ -184,29 +195,42 @@ public struct Classifier: Sendable {
 
     private func evaluate(
         _ rule: CompiledRule, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
-        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool
+        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool, collectEvidence: Bool = true
     ) -> Verdict {
         var evidence: [Evidence] = []
         for test in rule.tests {
             switch test {
-            case .any(let indices, let words):
-                let found = indices.indices.filter { scratch.matches.contains(indices[$0]) }.map { words[$0] }
-                if found.isEmpty { return .fails(describeFailure ? "any: none of \(words.count) keywords found" : nil) }
+            case .any(let list):
+                guard describeFailure || collectEvidence else {
+                    if !list.anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let found = list.found(in: scratch.matches)
+                if found.isEmpty { return .fails(describeFailure ? "any: none of \(list.words.count) keywords found" : nil) }
                 evidence.append(.keywordsFound(condition: "any", keywords: found))
-            case .all(let indices, let words):
-                let missing = indices.indices.filter { !scratch.matches.contains(indices[$0]) }.map { words[$0] }
+            case .all(let list):
+                guard describeFailure || collectEvidence else {
+                    if list.foundCount(in: scratch.matches) != list.uniqueCount { return .fails(nil) }
+                    continue
+                }
+                let found = Set(list.found(in: scratch.matches))
+                let missing: [String] = list.words.filter { !found.contains($0) }
                 if !missing.isEmpty {
-                    return .fails(describeFailure ? "all: missing " + missing.map { "\"\($0)\"" }.joined(separator: ", ") : nil)
+                    let names: [String] = missing.map { "\"" + $0 + "\"" }
+                    return .fails(describeFailure ? "all: missing " + names.joined(separator: ", ") : nil)
                 }
-                evidence.append(.keywordsFound(condition: "all", keywords: words))
-            case .none(let indices, let count, let words):
-                let present = indices.indices.filter { scratch.matches.contains(indices[$0]) }
+                evidence.append(.keywordsFound(condition: "all", keywords: list.words))
+            case .none(let list):
+                guard describeFailure || collectEvidence else {
+                    if list.anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let present = list.found(in: scratch.matches)
                 if !present.isEmpty {
-                    guard describeFailure else { return .fails(nil) }
-                    let names = present.map { words[$0] }
-                    return .fails("none: found " + names.map { "\"\($0)\"" }.joined(separator: ", "))
+                    let names: [String] = present.map { "\"" + $0 + "\"" }
+                    return .fails(describeFailure ? "none: found " + names.joined(separator: ", ") : nil)
                 }
-                evidence.append(.keywordsAbsent(count: count))
+                evidence.append(.keywordsAbsent(count: list.words.count))
             case .bound(let measure, let kind, let limit):
                 let value = measurements[measure]
                 if kind == .min ? value < limit : value > limit {
@@ -261,11 +285,64 @@ public struct Classifier: Sendable {
     }
 }
 
+/// Counts lines: line breaks, plus one for a last line without one.
+enum LineCounter {
+    static func lines(in text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = text.baseAddress, text.count > 0 else { return 0 }
+        var breaks = 0
+        var position = 0
+        while position < text.count, let found = memchr(base + position, 0x0A, text.count - position) {
+            breaks += 1
+            position = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base + 1
+        }
+        return breaks + (text[text.count - 1] == 0x0A ? 0 : 1)
+    }
+}
+
+/// A rule's keyword list: the words as written and their automaton pattern indices.
+struct KeywordList: Sendable {
+    let words: [String]
+    /// Pattern index → position of its first occurrence in `words`.
+    private let positions: [Int: Int]
+    /// Distinct patterns in the list (two spellings may fold to one pattern).
+    let uniqueCount: Int
+
+    init(words: [String], indices: [Int]) {
+        self.words = words
+        var positions: [Int: Int] = [:]
+        for (position, index) in indices.enumerated() where positions[index] == nil { positions[index] = position }
+        self.positions = positions
+        uniqueCount = positions.count
+    }
+
+    /// Whether any of the list's patterns matched; costs O(matches), not O(list).
+    func anyFound(in matches: MatchSet) -> Bool {
+        for index in matches.found where positions[Int(index)] != nil { return true }
+        return false
+    }
+
+    /// How many of the list's distinct patterns matched.
+    func foundCount(in matches: MatchSet) -> Int {
+        var count = 0
+        for index in matches.found where positions[Int(index)] != nil { count += 1 }
+        return count
+    }
+
+    /// The words that matched, in list order.
+    func found(in matches: MatchSet) -> [String] {
+        let matched: [Int] = matches.found.compactMap { positions[Int($0)] }
+        return matched.sorted().map { words[$0] }
+    }
+}
+
 /// Per-thread buffers for classifying many prompts without allocating.
 public final class ClassifierScratch {
     let scanner = PromptScanner()
     var folds = FoldTable()
     var matches: MatchSet
+    /// Whether to count what no rule needs (lines), for showing a decision to a person;
+    /// bulk runs turn it off.
+    public var measuresEverything = true
 
     public init(classifier: Classifier) {
         matches = MatchSet(count: classifier.patternCount)

@@ -140,24 +140,25 @@ struct KeywordAutomaton: Sendable {
     /// What the fused pass measured besides the matches.
     struct Counts {
         var words: Int
-        var newlines: Int
         /// UTF-8 continuation bytes, so that scalars = bytes - continuation bytes.
         var continuationBytes: Int
         /// Quarter-tokens beyond one per scalar (see `TokenEstimator`).
         var extraQuarters: Int
     }
 
-    /// The fast path: matches keywords in the raw text while counting words, line breaks
-    /// and scalars, in one pass. Non-ASCII scalars are folded on the fly when their fold
+    /// The fast path: matches keywords in the raw text while counting words and scalars,
+    /// in one pass (lines are counted separately, only when wanted). Non-ASCII scalars are folded on the fly when their fold
     /// has the same UTF-8 length. Returns nil (matches incomplete) on anything else —
     /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
     /// then folds the whole text with `PromptScanner` and uses `search`.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
-        guard let base = text.baseAddress else { return Counts(words: 0, newlines: 0, continuationBytes: 0, extraQuarters: 0) }
+        guard let base = text.baseAddress else { return Counts(words: 0, continuationBytes: 0, extraQuarters: 0) }
         let count = text.count
         let hasPatterns = !patterns.isEmpty
+        let spaceClass: Int? = byteClass[0x20] == 0 ? nil : Int(byteClass[0x20])
+        // With no keywords the automaton has only its root state, whose transitions all
+        // lead back to it: the loop below then just counts.
         var words = 0
-        var newlines = 0
         var continuationBytes = 0
         var extraQuarters = 0
         var previousWasSpace: UInt8 = 1
@@ -168,53 +169,79 @@ struct KeywordAutomaton: Sendable {
                     var row = 0
                     var index = 0
                     while index < count {
-                        let byte = base[index]
-                        if byte < 0x80 {
+                        // The hot loop: a run of ASCII bytes, with every piece of state in
+                        // locals so the compiler keeps them in registers.
+                        var runRow = row
+                        var runWords = words
+                        var runPrevious = previousWasSpace
+                        var position = index
+                        var matched = false
+                        // No calls in here: a keyword's end breaks out to be reported below.
+                        while position < count {
+                            let byte = base[position]
+                            if byte >= 0x80 { break }
                             let isSpace = spaceTable[Int(byte)]
-                            words &+= Int((1 &- isSpace) & previousWasSpace)
-                            previousWasSpace = isSpace
-                            newlines &+= byte == 0x0A ? 1 : 0
-                            index &+= 1
-                            guard hasPatterns else { continue }
-                            let entry = Int(transitions[row &+ Int(byteClass[Int(byte)])])
+                            runWords &+= Int((1 &- isSpace) & runPrevious)
+                            runPrevious = isSpace
+                            position &+= 1
+                            let entry = Int(transitions[runRow &+ Int(byteClass[Int(byte)])])
                             if entry >= 0 {
-                                row = entry
+                                runRow = entry
                                 continue
                             }
-                            row = ~entry
-                            report(state: row / classCount, endingAt: index, in: base, count: count, into: &matches)
+                            runRow = ~entry
+                            matched = true
+                            break
+                        }
+                        row = runRow
+                        words = runWords
+                        previousWasSpace = runPrevious
+                        index = position
+                        if matched {
+                            report(state: row / classCount, endingAt: position, in: base, count: count, into: &matches)
                             continue
                         }
-                        guard let (value, length) = PromptScanner.decode(base, index, count),
-                            let folded = folds.sameLengthFold(of: value)
-                        else {
+                        if index >= count { break }
+                        guard let (value, length) = PromptScanner.decode(base, index, count) else {
                             bailedOut = true
                             return
                         }
-                        words &+= Int(previousWasSpace)
-                        previousWasSpace = 0
-                        continuationBytes &+= length &- 1
-                        extraQuarters &+= TokenEstimator.weight(value) &- 1
+                        let action = folds.action(for: value)
                         let start = index
                         index &+= length
-                        guard hasPatterns else { continue }
-                        // Feed the folded scalar's bytes (same length as the raw ones, so
-                        // match positions in the raw text stay right).
-                        for offset in 0..<length {
-                            let foldedByte = offset == 0 ? PromptScanner.leadByte(folded, length: length) : UInt8(0x80 | (folded >> UInt32(6 * (length - 1 - offset))) & 0x3F)
-                            let entry = Int(transitions[row &+ Int(byteClass[Int(foldedByte)])])
-                            if entry >= 0 {
-                                row = entry
-                                continue
+                        continuationBytes &+= length &- 1
+                        extraQuarters &+= TokenEstimator.weight(value) &- 1
+                        switch action {
+                        case .bail:
+                            bailedOut = true
+                            return
+                        case .space:
+                            previousWasSpace = 1
+                            guard hasPatterns, let spaceClass else { row = 0; continue }
+                            let entry = Int(transitions[row &+ spaceClass])
+                            row = entry >= 0 ? entry : ~entry  // a keyword never ends with a space
+                        case .feed(let packed):
+                            words &+= Int(previousWasSpace)
+                            previousWasSpace = 0
+                            guard hasPatterns else { continue }
+                            // The folded bytes are as many as the raw ones, so match
+                            // positions in the raw text stay right.
+                            for offset in 0..<length {
+                                let foldedByte = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
+                                let entry = Int(transitions[row &+ Int(byteClass[Int(foldedByte)])])
+                                if entry >= 0 {
+                                    row = entry
+                                    continue
+                                }
+                                row = ~entry
+                                report(state: row / classCount, endingAt: start + offset + 1, in: base, count: count, into: &matches)
                             }
-                            row = ~entry
-                            report(state: row / classCount, endingAt: start + offset + 1, in: base, count: count, into: &matches)
                         }
                     }
                 }
             }
         }
-        return bailedOut ? nil : Counts(words: words, newlines: newlines, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
+        return bailedOut ? nil : Counts(words: words, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
     }
 
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
@@ -256,7 +283,18 @@ struct KeywordAutomaton: Sendable {
         var position = end
         for byte in pattern.reversed() {
             if byte == 0x20 {
-                while position > 0, TextFolding.asciiSpace[Int(text[position - 1])] == 1 { position -= 1 }
+                while position > 0 {
+                    let previous = text[position - 1]
+                    if previous < 0x80 {
+                        guard TextFolding.asciiSpace[Int(previous)] == 1 else { break }
+                        position -= 1
+                    } else {
+                        var lead = position - 1
+                        while lead > 0, text[lead] & 0xC0 == 0x80 { lead -= 1 }
+                        guard TextFolding.isWhitespace(TextFolding.scalar(at: lead, in: text)) else { break }
+                        position = lead
+                    }
+                }
             } else {
                 position -= 1
             }
@@ -266,37 +304,58 @@ struct KeywordAutomaton: Sendable {
 }
 
 /// Case folds of non-ASCII scalars, computed once per scalar and kept for the run.
-/// Only folds that keep the UTF-8 length can be applied in place by the fast path.
+/// Only folds that keep the UTF-8 length ("É" → "é", "ß" → "ss") can be applied in
+/// place by the fast path.
 struct FoldTable {
-    /// Basic Multilingual Plane scalar → 0 unknown, 1 no in-place fold (white space or a
-    /// fold of another length), else folded scalar + 2.
+    /// What the fast path does with one non-ASCII scalar.
+    enum Action: Equatable {
+        /// Feed these folded bytes (as many as the scalar's own), packed low byte first.
+        case feed(UInt32)
+        /// It is white space: feed one space.
+        case space
+        /// Its fold changes length: leave the prompt to the fold-first path.
+        case bail
+    }
+
+    /// Basic Multilingual Plane scalar → 0 unknown, 1 bail, 2 space, else packed bytes.
     /// Allocated on the first non-ASCII scalar, so ASCII-only use costs nothing.
     private var table: [UInt32] = []
 
-    /// The scalar's fold when it is a single scalar of the same UTF-8 length and the scalar
-    /// is not white space; nil otherwise.
     @inline(__always)
-    mutating func sameLengthFold(of value: UInt32) -> UInt32? {
+    mutating func action(for value: UInt32) -> Action {
         if value < 0x10000 {
             if table.isEmpty { table = [UInt32](repeating: 0, count: 0x10000) }
-            let entry = table[Int(value)]
-            if entry >= 2 { return entry &- 2 }
-            if entry == 1 { return nil }
-            let computed = FoldTable.compute(value)
-            table[Int(value)] = computed.map { $0 + 2 } ?? 1
-            return computed
+            var entry = table[Int(value)]
+            if entry == 0 {
+                entry = FoldTable.encode(FoldTable.compute(value))
+                table[Int(value)] = entry
+            }
+            return entry == 1 ? .bail : entry == 2 ? .space : .feed(entry)
         }
         return FoldTable.compute(value)
     }
 
-    private static func compute(_ value: UInt32) -> UInt32? {
-        guard !TextFolding.isWhitespace(value), let scalar = Unicode.Scalar(value) else { return nil }
-        if !scalar.properties.changesWhenCaseMapped { return value }
-        let folded = TextFolding.foldedUTF8(value)
-        guard folded.count == UTF8.width(scalar) else { return nil }
-        let decoded = folded.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { TextFolding.scalar(at: 0, in: $0) } }
-        guard let decoded, UTF8.width(Unicode.Scalar(decoded) ?? scalar) == folded.count else { return nil }
-        return decoded
+    private static func encode(_ action: Action) -> UInt32 {
+        switch action {
+        case .bail: return 1
+        case .space: return 2
+        case .feed(let packed): return packed
+        }
+    }
+
+    private static func compute(_ value: UInt32) -> Action {
+        guard let scalar = Unicode.Scalar(value) else { return .bail }
+        if TextFolding.isWhitespace(value) { return .space }
+        var folded: [UInt8] = []
+        if scalar.properties.changesWhenCaseMapped {
+            folded = TextFolding.foldedUTF8(value)
+        } else {
+            JSONStringUnescaper.appendUTF8(scalar, to: &folded)
+        }
+        guard folded.count == UTF8.width(scalar) else { return .bail }
+        var packed: UInt32 = 0
+        for (offset, byte) in folded.enumerated() { packed |= UInt32(byte) << UInt32(8 * offset) }
+        return .feed(packed)
     }
 }
 
@@ -304,16 +363,22 @@ struct FoldTable {
 struct MatchSet {
     private var marks: [UInt32]
     private var generation: UInt32 = 1
+    /// The matched pattern indices, in the order found.
+    private(set) var found: [Int32] = []
 
     init(count: Int) {
         marks = [UInt32](repeating: 0, count: count)
     }
 
     func contains(_ index: Int) -> Bool { marks[index] == generation }
-    mutating func insert(_ index: Int) { marks[index] = generation }
+    mutating func insert(_ index: Int) {
+        marks[index] = generation
+        found.append(Int32(index))
+    }
 
     /// Forgets every match.
     mutating func removeAll() {
+        found.removeAll(keepingCapacity: true)
         generation &+= 1
         if generation == 0 {
             for index in marks.indices { marks[index] = 0 }

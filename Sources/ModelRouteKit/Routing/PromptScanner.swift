@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads a prompt once: validates its UTF-8, counts words, characters, tokens and
 /// lines, and writes its case-folded form (white space runs collapsed to one space)
 /// for keyword matching. Holds reusable buffers, so one scanner serves a stream of
@@ -114,16 +118,6 @@ public final class PromptScanner {
         folded = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     }
 
-    /// The first UTF-8 byte of a scalar of `length` bytes.
-    @inline(__always)
-    static func leadByte(_ value: UInt32, length: Int) -> UInt8 {
-        switch length {
-        case 2: return UInt8(0xC0 | (value >> 6))
-        case 3: return UInt8(0xE0 | (value >> 12))
-        default: return UInt8(0xF0 | (value >> 18))
-        }
-    }
-
     /// Decodes one non-ASCII scalar, rejecting overlong forms, surrogates and values
     /// above U+10FFFF; nil for invalid UTF-8.
     @inline(__always)
@@ -170,8 +164,10 @@ public enum CodeDetector {
         var lineStart = 0
         let count = text.count
         while lineStart < count {
-            var lineEnd = lineStart
-            while lineEnd < count, text[lineEnd] != 0x0A { lineEnd += 1 }
+            var lineEnd = count
+            if let base = text.baseAddress, let found = memchr(base + lineStart, 0x0A, count - lineStart) {
+                lineEnd = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+            }
             var first = lineStart
             var last = lineEnd
             while first < last, text[first] == 0x20 || text[first] == 0x09 { first += 1 }
@@ -191,8 +187,6 @@ public enum CodeDetector {
 
     private static let declarationStarts = ["#include", "#!/", "def ", "fn ", "func ", "function ", "class ", "import ", "package "]
     private static let operators = [" => ", "::", " != ", " == ", " && ", " || ", "):", ") {"].map { Array($0.utf8) }
-    /// Bytes an operator can start with; others are skipped in one comparison.
-    private static let operatorStart: [Bool] = (0...255).map { byte in operators.contains { $0[0] == UInt8(byte) } }
 
     static func looksLikeCode(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let lastByte = line.last else { return false }
@@ -206,19 +200,33 @@ public enum CodeDetector {
                 if punctuation || spaces == 1 { return true }
             }
         }
-        return operatorStart.withUnsafeBufferPointer { starts in
-            for index in 0..<line.count where starts[Int(line[index])] {
-                for pattern in operators where pattern[0] == line[index] && index + pattern.count <= line.count {
-                    var matched = true
-                    for offset in 1..<pattern.count where line[index + offset] != pattern[offset] {
-                        matched = false
-                        break
+        return containsOperator(line)
+    }
+
+    /// Whether the line holds one of `operators`: each is found from the occurrences
+    /// (by memchr) of its rarest byte, so prose lines cost almost nothing.
+    private static func containsOperator(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = line.baseAddress else { return false }
+        for anchor in [UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "&"), UInt8(ascii: "|"), UInt8(ascii: ")")] {
+            var position = 0
+            while position < line.count, let found = memchr(base + position, Int32(anchor), line.count - position) {
+                let at = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+                for pattern in operators {
+                    for (offset, byte) in pattern.enumerated() where byte == anchor {
+                        let start = at - offset
+                        guard start >= 0, start + pattern.count <= line.count else { continue }
+                        var matched = true
+                        for (index, expected) in pattern.enumerated() where line[start + index] != expected {
+                            matched = false
+                            break
+                        }
+                        if matched { return true }
                     }
-                    if matched { return true }
                 }
+                position = at + 1
             }
-            return false
         }
+        return false
     }
 
     private static func startsWith(_ line: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {

@@ -74,6 +74,36 @@ public enum Evidence: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension Evidence {
+    /// Appends `description` as a quoted JSON string, without building the String first
+    /// (this runs once per row of `classify --format jsonl`).
+    func appendJSON(to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        switch self {
+        case .keywordsFound(let condition, let keywords):
+            JSONWriter.appendEscaped(condition, to: &bytes)
+            bytes.append(contentsOf: ": found ".utf8)
+            for (index, keyword) in keywords.enumerated() {
+                if index > 0 { bytes.append(contentsOf: ", ".utf8) }
+                bytes.append(contentsOf: [0x5C, 0x22])
+                JSONWriter.appendEscaped(keyword, to: &bytes)
+                bytes.append(contentsOf: [0x5C, 0x22])
+            }
+        case .measure(let measure, let value, let bound, let limit):
+            bytes.append(contentsOf: measure.rawValue.utf8)
+            bytes.append(0x20)
+            JSONWriter.appendInteger(value, to: &bytes)
+            bytes.append(contentsOf: (bound == .min ? " ≥ min_" : " ≤ max_").utf8)
+            bytes.append(contentsOf: measure.rawValue.utf8)
+            bytes.append(0x20)
+            JSONWriter.appendInteger(limit, to: &bytes)
+        default:
+            JSONWriter.appendEscaped(description, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
 /// Counts taken from a prompt; computed once, shared by every rule.
 public struct PromptMeasurements: Sendable, Equatable {
     /// Maximal runs of non-white-space characters.

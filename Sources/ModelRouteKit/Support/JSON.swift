@@ -298,6 +298,7 @@ public struct JSONParser {
         index += 1  // opening quote
         let contentStart = index
         // Fast path: no escapes, valid UTF-8.
+        if let base = bytes.baseAddress { index = JSONByteScan.nextSpecial(base, from: index, to: bytes.count) }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -384,10 +385,9 @@ public enum JSONStringUnescaper {
                 }
                 // Copy the run up to the next quote, backslash or control byte at once.
                 let runStart = index
-                index += 1
-                while index < bytes.count {
-                    let next = bytes[index]
-                    if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
+                if let base = bytes.baseAddress {
+                    index = JSONByteScan.nextSpecial(base, from: index + 1, to: bytes.count)
+                } else {
                     index += 1
                 }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))

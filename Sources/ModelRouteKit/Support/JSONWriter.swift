@@ -74,9 +74,48 @@ public struct JSONWriter: Sendable {
             return
         }
         if value == value.rounded(), abs(value) < 1e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
+            appendInteger(Int(value), to: &bytes)
+        } else if value > 0, value < 1e6, (value * 1e10).rounded() == value * 1e10 {
+            // Amounts already rounded to 1e-10 (costs) print as plain decimals, which is
+            // also cheaper than the general shortest-form conversion.
+            let scaled = Int((value * 1e10).rounded())
+            appendInteger(scaled / 10_000_000_000, to: &bytes)
+            var fraction = scaled % 10_000_000_000
+            var digits = 10
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            bytes.append(UInt8(ascii: "."))
+            var text: [UInt8] = []
+            appendInteger(fraction, to: &text)
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - text.count))
+            bytes.append(contentsOf: text)
         } else {
             bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    /// Appends a whole number in decimal, without going through `String`.
+    public static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            if value == Int.min {
+                bytes.append(contentsOf: String(value).utf8.dropFirst())
+                return
+            }
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
         }
     }
 
@@ -86,6 +125,12 @@ public struct JSONWriter: Sendable {
         var value = value
         value.withUTF8 { appendEscaped($0, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends text with JSON escapes, without quotes.
+    public static func appendEscaped(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendEscaped($0, to: &bytes) }
     }
 
     /// Appends UTF-8 text with JSON escapes, without quotes.
