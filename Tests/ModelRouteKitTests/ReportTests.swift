@@ -211,7 +211,8 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         try directory.write("machines/b.jsonl", String(lines[2]))
         try directory.write("machines/notes.txt", "not a log")
         let single = try directory.write("laptop.jsonl", String(lines[3]))
-        let result = await runCLI(["report", "--log", directory.path + "/machines", "--log", single, "--format", "json"])
+        // A file named twice (here directly and through its directory) is read once.
+        let result = await runCLI(["report", "--log", directory.path + "/machines", "--log", single, "--log", directory.path + "/machines/a.jsonl", "--format", "json"])
         #expect(result.status == 0)
         let json = try reportJSON(result)
         #expect(number(json, "totals", "calls") == 4)

@@ -40,7 +40,9 @@ public enum ReportEngine {
                 files.append(path)
             }
         }
-        return files
+        // The same file named twice (a directory and one of its files, say) counts once.
+        var seen = Set<String>()
+        return files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
     }
 
     /// One piece of one file.
