@@ -149,3 +149,16 @@ enum ReportBenchmark {
         return Measured(seconds: MeasuredProcess.median(times), peakKiB: peak)
     }
 }
+
+/// `modelroute-bench profile-report LOG`: the report over LOG in-process on one thread,
+/// printing nothing but a count, for `valgrind --tool=callgrind` (which cannot follow
+/// the `modelroute` executable's async main).
+enum ReportProfile {
+    /// Runs the report once.
+    static func run(_ arguments: [String]) async throws {
+        guard let path = arguments.first else { throw BenchmarkFailure("usage: modelroute-bench profile-report LOG.jsonl") }
+        let request = ReportRequest(logs: [path], dimensions: [.model], timeZone: TimeZone(identifier: "UTC") ?? .current, workers: 1)
+        let result = try ReportEngine.run(request, files: [path])
+        print("\(result.totals.calls) calls, \(result.badLines) bad lines")
+    }
+}
