@@ -27,6 +27,7 @@ func sparseRecord() -> LedgerRecord {
         fallbackFrom: nil, cacheHit: false, promptSHA256: "", promptChars: 0, tags: [])
 }
 
+/// The record's JSON form: keys, nulls, escapes, decoding errors, timestamps.
 @Suite struct LedgerRecordTests {
     @Test func roundTripsEveryField() throws {
         for record in [fullRecord(), sparseRecord()] {
@@ -90,6 +91,7 @@ func sparseRecord() -> LedgerRecord {
     }
 }
 
+/// Appending: files, modes, failures, and many processes at once.
 @Suite struct LedgerWriterTests {
     @Test func createsDirectoriesAndFileWithPrivateModes() throws {
         let directory = try TemporaryDirectory()

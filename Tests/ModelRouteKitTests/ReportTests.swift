@@ -56,6 +56,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
     return []
 }
 
+/// The figures of a report, checked by hand, in every grouping and format.
 @Suite struct ReportNumberTests {
     @Test func totalsOfAHandCheckedLog() async throws {
         let directory = try TemporaryDirectory()
@@ -202,6 +203,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
     }
 }
 
+/// Which logs are read and what happens to lines that are not records.
 @Suite struct ReportInputTests {
     @Test func mergesFilesAndDirectories() async throws {
         let directory = try TemporaryDirectory()
@@ -315,7 +317,9 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
     }
 }
 
+/// --since, --until and --by day around daylight-saving changes and at the edges.
 @Suite struct ReportTimeWindowTests {
+    /// A zone with daylight-saving time.
     let newYork = TimeZone(identifier: "America/New_York") ?? .current
 
     /// Calls around the autumn 2026 change in New York (01:00 EST follows 01:59 EDT on 1 November).
@@ -326,12 +330,14 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         "2026-11-02T05:00:00.000Z",  // 2 Nov 00:00 EST
     ]
 
+    /// Writes one small record per timestamp and returns the log's path.
     func log(_ directory: TemporaryDirectory, _ stamps: [String]) throws -> String {
         try directory.write("usage.jsonl", stamps.map {
             recordLine($0, route: "fast", model: "m", provider: "p", input: 1, output: 1, cost: 1, baseline: 2, latency: 10)
         }.joined())
     }
 
+    /// The calls a JSON report counts, with the run itself.
     func calls(_ arguments: [String], timeZone: TimeZone) async throws -> (Double?, CLIResult) {
         let result = await runCLI(["report", "--format", "json"] + arguments, timeZone: timeZone)
         return (number(try reportJSON(result), "totals", "calls"), result)
@@ -389,6 +395,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
     }
 }
 
+/// The fast path against the general decoder, and reading in parallel pieces.
 @Suite struct ReportScannerTests {
     /// Every line of a generated log (escapes, non-ASCII tags and errors included) is
     /// taken by the fast path, with exactly what the general decoder reads.
