@@ -152,6 +152,24 @@ func sparseRecord() -> LedgerRecord {
         }
     }
 
+    /// A process whose append fails says so on stderr and exits 74.
+    @Test func aFailedAppendIsReportedByTheProcess() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let file = try directory.write("plain-file", "x")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: productsDirectory() + "/modelroute-bench")
+        process.arguments = ["append-records", "--log", file + "/usage.jsonl", "--count", "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 74)
+        #expect(text.contains("cannot open the usage log \(file)/usage.jsonl: Not a directory"))
+    }
+
     @Test func reportsAFullDisk() {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
         do {
