@@ -52,7 +52,9 @@ struct KeywordAutomaton: Sendable {
         classCount = count
 
         // The trie.
-        var children: [[Int32]] = [[Int32](repeating: -1, count: count)]
+        // children[state * count + symbol], -1 for none: one flat array, not one per state.
+        var children = [Int32](repeating: -1, count: count)
+        var stateCount = 1
         var terminal: [[Int32]] = [[]]
         var enteredBySpace: [Bool] = [false]
         var patterns: [Pattern] = []
@@ -60,13 +62,14 @@ struct KeywordAutomaton: Sendable {
             var state = 0
             for byte in keyword.folded {
                 let symbol = Int(classOf[Int(byte)])
-                if children[state][symbol] < 0 {
-                    children[state][symbol] = Int32(children.count)
-                    children.append([Int32](repeating: -1, count: count))
+                if children[state * count + symbol] < 0 {
+                    children[state * count + symbol] = Int32(stateCount)
+                    children.append(contentsOf: repeatElement(-1, count: count))
+                    stateCount += 1
                     terminal.append([])
                     enteredBySpace.append(byte == 0x20)
                 }
-                state = Int(children[state][symbol])
+                state = Int(children[state * count + symbol])
             }
             terminal[state].append(Int32(index))
             patterns.append(KeywordAutomaton.pattern(for: keyword.folded, mode: keyword.mode))
@@ -74,13 +77,12 @@ struct KeywordAutomaton: Sendable {
         self.patterns = patterns
 
         // Failure links by breadth-first search, resolving the DFA as we go.
-        let stateCount = children.count
         var transitions = [Int32](repeating: 0, count: stateCount * count)
         var failure = [Int32](repeating: 0, count: stateCount)
         var outputsByState = terminal
         var queue: [Int] = []
         for symbol in 0..<count {
-            let child = children[0][symbol]
+            let child = children[symbol]
             if child >= 0 {
                 transitions[symbol] = child
                 queue.append(Int(child))
@@ -93,7 +95,7 @@ struct KeywordAutomaton: Sendable {
             let fail = Int(failure[state])
             outputsByState[state].append(contentsOf: outputsByState[fail].filter { !outputsByState[state].contains($0) })
             for symbol in 0..<count {
-                let child = children[state][symbol]
+                let child = children[state * count + symbol]
                 if child >= 0 {
                     failure[Int(child)] = transitions[fail * count + symbol]
                     transitions[state * count + symbol] = child
@@ -139,50 +141,42 @@ struct KeywordAutomaton: Sendable {
 
     /// What the fused pass measured besides the matches.
     struct Counts {
-        var words: Int
         /// UTF-8 continuation bytes, so that scalars = bytes - continuation bytes.
         var continuationBytes: Int
         /// Quarter-tokens beyond one per scalar (see `TokenEstimator`).
         var extraQuarters: Int
     }
 
-    /// The fast path: matches keywords in the raw text while counting words and scalars,
-    /// in one pass (lines are counted separately, only when wanted). Non-ASCII scalars are folded on the fly when their fold
+    /// The fast path: matches keywords in the raw text while counting scalars, in one
+    /// pass (words and lines are counted separately, only as far as a rule needs). Non-ASCII scalars are folded on the fly when their fold
     /// has the same UTF-8 length. Returns nil (matches incomplete) on anything else —
     /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
     /// then folds the whole text with `PromptScanner` and uses `search`.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
-        guard let base = text.baseAddress else { return Counts(words: 0, continuationBytes: 0, extraQuarters: 0) }
+        guard let base = text.baseAddress else { return Counts(continuationBytes: 0, extraQuarters: 0) }
         let count = text.count
         let hasPatterns = !patterns.isEmpty
         let spaceClass: Int? = byteClass[0x20] == 0 ? nil : Int(byteClass[0x20])
         // With no keywords the automaton has only its root state, whose transitions all
         // lead back to it: the loop below then just counts.
-        var words = 0
         var continuationBytes = 0
         var extraQuarters = 0
-        var previousWasSpace: UInt8 = 1
         var bailedOut = false
         transitions.withUnsafeBufferPointer { transitions in
             byteClass.withUnsafeBufferPointer { byteClass in
-                TextFolding.asciiSpace.withUnsafeBufferPointer { spaceTable in
+                do {
                     var row = 0
                     var index = 0
                     while index < count {
                         // The hot loop: a run of ASCII bytes, with every piece of state in
                         // locals so the compiler keeps them in registers.
                         var runRow = row
-                        var runWords = words
-                        var runPrevious = previousWasSpace
                         var position = index
                         var matched = false
                         // No calls in here: a keyword's end breaks out to be reported below.
                         while position < count {
                             let byte = base[position]
                             if byte >= 0x80 { break }
-                            let isSpace = spaceTable[Int(byte)]
-                            runWords &+= Int((1 &- isSpace) & runPrevious)
-                            runPrevious = isSpace
                             position &+= 1
                             let entry = Int(transitions[runRow &+ Int(byteClass[Int(byte)])])
                             if entry >= 0 {
@@ -194,8 +188,6 @@ struct KeywordAutomaton: Sendable {
                             break
                         }
                         row = runRow
-                        words = runWords
-                        previousWasSpace = runPrevious
                         index = position
                         if matched {
                             report(state: row / classCount, endingAt: position, in: base, count: count, into: &matches)
@@ -216,13 +208,10 @@ struct KeywordAutomaton: Sendable {
                             bailedOut = true
                             return
                         case .space:
-                            previousWasSpace = 1
                             guard hasPatterns, let spaceClass else { row = 0; continue }
                             let entry = Int(transitions[row &+ spaceClass])
                             row = entry >= 0 ? entry : ~entry  // a keyword never ends with a space
                         case .feed(let packed):
-                            words &+= Int(previousWasSpace)
-                            previousWasSpace = 0
                             guard hasPatterns else { continue }
                             // The folded bytes are as many as the raw ones, so match
                             // positions in the raw text stay right.
@@ -241,7 +230,7 @@ struct KeywordAutomaton: Sendable {
                 }
             }
         }
-        return bailedOut ? nil : Counts(words: words, continuationBytes: continuationBytes, extraQuarters: extraQuarters)
+        return bailedOut ? nil : Counts(continuationBytes: continuationBytes, extraQuarters: extraQuarters)
     }
 
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).

@@ -106,7 +106,10 @@ extension Evidence {
 
 /// Counts taken from a prompt; computed once, shared by every rule.
 public struct PromptMeasurements: Sendable, Equatable {
-    /// Maximal runs of non-white-space characters.
+    /// `words` when a bulk run (`classify`) had no need to count them all.
+    public static let notCounted = -1
+
+    /// Maximal runs of non-white-space characters, or `notCounted`.
     public var words: Int
     /// Unicode scalars.
     public var chars: Int
