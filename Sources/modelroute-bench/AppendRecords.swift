@@ -8,7 +8,7 @@ import ModelRouteTestSupport
 /// records one `LedgerWriter.append` at a time, as N separate calls would. The
 /// concurrency test starts many of these at once.
 enum AppendRecords {
-    /// Appends the records; exits 74 on the first failed append.
+    /// Appends the records; exits with the error's status on the first failed append.
     static func run(_ arguments: [String]) async throws {
         let options = BenchmarkOptions(arguments)
         guard let path = options.string("--log"), let count = options.integer("--count") else {
@@ -23,7 +23,7 @@ enum AppendRecords {
                 let sink = OutputSink.standardError()
                 sink.write("modelroute-bench: \(error.message)\n")
                 sink.flush()
-                exit(ExitCode.ioError.rawValue)
+                exit(error.exitCode.rawValue)
             }
         }
     }

@@ -130,7 +130,7 @@ func sparseRecord() -> LedgerRecord {
             Issue.record("expected a failure")
         } catch {
             #expect(error == .cannotOpen(path: file + "/usage.jsonl", reason: "Not a directory"))
-            #expect(error.exitCode == .ioError)
+            #expect(error.exitCode == .failure)
             #expect(error.message.contains("only its usage record is missing"))
         }
         do {
@@ -152,7 +152,7 @@ func sparseRecord() -> LedgerRecord {
         }
     }
 
-    /// A process whose append fails says so on stderr and exits 74.
+    /// A process whose append fails says so on stderr and exits 1.
     @Test func aFailedAppendIsReportedByTheProcess() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }
@@ -166,7 +166,7 @@ func sparseRecord() -> LedgerRecord {
         try process.run()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 74)
+        #expect(process.terminationStatus == 1)
         #expect(text.contains("cannot open the usage log \(file)/usage.jsonl: Not a directory"))
     }
 

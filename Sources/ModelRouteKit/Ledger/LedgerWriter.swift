@@ -103,8 +103,8 @@ public enum LedgerLocation {
     }
 }
 
-/// Failures to append to the usage log. Exit 74 (EX_IOERR); the answer already
-/// printed stays printed.
+/// Failures to append to the usage log. Exit 1: the answer was printed, only its
+/// record is missing (74 is kept for output that could not be written).
 public enum LedgerError: ModelRouteError, Equatable {
     /// A missing directory on the way to the log could not be created.
     case cannotCreateDirectory(path: String, reason: String)
@@ -130,8 +130,8 @@ public enum LedgerError: ModelRouteError, Equatable {
         }
     }
 
-    /// Always 74 (EX_IOERR).
-    public var exitCode: ExitCode { .ioError }
+    /// Always 1 (`failure`), as the README's exit status table says.
+    public var exitCode: ExitCode { .failure }
 
     /// The C library's text for an errno value.
     static func text(_ code: Int32) -> String { String(cString: strerror(code)) }

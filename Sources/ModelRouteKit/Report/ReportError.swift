@@ -50,11 +50,10 @@ public enum ReportError: ModelRouteError, Equatable {
         }
     }
 
-    /// 66 for missing or unreadable logs, 74 for read failures, 64 for bad options.
+    /// 66 for logs that are missing or cannot be read, 64 for bad options.
     public var exitCode: ExitCode {
         switch self {
-        case .missingLog, .noLogsInDirectory, .unreadableLog: return .noInput
-        case .readFailed: return .ioError
+        case .missingLog, .noLogsInDirectory, .unreadableLog, .readFailed: return .noInput
         case .unknownDimension, .repeatedDimension, .tooManyDimensions, .invalidTime, .emptyWindow, .unknownBaselineModel:
             return .usage
         }
