@@ -128,13 +128,13 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         for (dimension, values) in expected {
             let result = await runCLI(["report", "--log", log, "--by", dimension, "--format", "csv"])
             #expect(result.status == 0)
-            let rows = result.stdout.split(separator: "\r\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+            let rows = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             #expect(rows.first?.hasPrefix("\(dimension),calls,input_tokens,output_tokens,") == true, "\(dimension)")
             #expect(rows.dropFirst().map { String($0.prefix(while: { $0 != "," })) } == values, "\(dimension)")
         }
         let totals = await runCLI(["report", "--log", log, "--format", "csv"])
         #expect(totals.stdout.hasPrefix("calls,input_tokens,output_tokens,cached_input_tokens,cost_usd,baseline_cost_usd,saved_usd,saved_percent"))
-        #expect(totals.stdout.contains("\r\n4,3600,1750,1000,0.0226,0.03435,0.01175,34.21,"))
+        #expect(totals.stdout.contains("\n4,3600,1750,1000,0.0226,0.03435,0.01175,34.21,"))
     }
 
     @Test func tableIsAlignedAndPlainASCIIWhenNotATerminal() async throws {
@@ -348,10 +348,10 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         defer { directory.cleanUp() }
         let path = try log(directory, autumn)
         let result = await runCLI(["report", "--log", path, "--by", "day", "--format", "csv"], timeZone: newYork)
-        let days = result.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+        let days = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
         #expect(days == ["2026-10-31,1", "2026-11-01,2", "2026-11-02,1"])
         let utc = await runCLI(["report", "--log", path, "--by", "day", "--format", "csv"], timeZone: TimeZone(identifier: "UTC") ?? .current)
-        #expect(utc.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+        #expect(utc.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
             == ["2026-11-01,2", "2026-11-02,2"])
     }
 
@@ -375,7 +375,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         let path = try log(directory, ["2026-03-08T04:59:59.999Z", "2026-03-08T05:00:00.000Z", "2026-03-09T03:59:59.999Z", "2026-03-09T04:00:00.000Z"])
         #expect(try await calls(["--log", path, "--since", "2026-03-08", "--until", "2026-03-09"], timeZone: newYork).0 == 2)
         let result = await runCLI(["report", "--log", path, "--by", "day", "--format", "csv"], timeZone: newYork)
-        #expect(result.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+        #expect(result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
             == ["2026-03-07,1", "2026-03-08,2", "2026-03-09,1"])
     }
 

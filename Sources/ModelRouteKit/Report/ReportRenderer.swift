@@ -211,10 +211,10 @@ public enum ReportRenderer {
     /// A header and one row per innermost group (or the totals).
     private static func csv(_ result: ReportResult) -> String {
         let names = statFields(GroupStats(), total: 0).map(\.0)
-        var text = (result.dimensions.map(\.description) + names).map(CSV.field).joined(separator: ",") + "\r\n"
+        var text = (result.dimensions.map(\.description) + names).map(CSV.field).joined(separator: ",") + "\n"
         func row(_ values: [String], _ stats: GroupStats) {
             let figures = statFields(stats, total: result.totals.cost).map { $0.1 == "null" ? "" : $0.1 }
-            text += (values.map(CSV.field) + figures).joined(separator: ",") + "\r\n"
+            text += (values.map(CSV.field) + figures).joined(separator: ",") + "\n"
         }
         if result.dimensions.isEmpty {
             row([], result.totals)
