@@ -285,6 +285,20 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         #expect(cut.stderr.contains("cut.jsonl:2: skipped: incomplete last line"))
     }
 
+    @Test func aHugeLineIsSkippedWithoutBeingHeld() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let lines = handLog.split(separator: "\n").map(String.init)
+        let path = try directory.write("huge.jsonl", lines[0] + "\n" + String(repeating: "x", count: 3 << 20) + "\n" + lines[1] + "\n")
+        var request = ReportRequest(logs: [path], timeZone: TimeZone(identifier: "UTC") ?? .current, workers: 1)
+        request.maximumLineBytes = 1 << 20
+        let result = try ReportEngine.run(request, files: [path])
+        #expect(result.totals.calls == 2)
+        #expect(result.badLines == 1)
+        #expect(result.badLineSamples.first?.line == 2)
+        #expect(result.badLineSamples.first?.reason == .tooLong(bytes: 1 << 20))
+    }
+
     @Test func acceptsRecordsInAnyLayoutThroughTheGeneralDecoder() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }

@@ -203,7 +203,7 @@ public enum LedgerLineError: Error, Sendable, Equatable, CustomStringConvertible
         case .wrongType(let key, let expected, let found): return "\"\(key)\" should be \(expected), found \(found)"
         case .invalidValue(let key, let reason): return "invalid \"\(key)\": \(reason)"
         case .incompleteLastLine: return "incomplete last line (no newline at the end: a write was cut short)"
-        case .tooLong(let bytes): return "line of \(bytes) bytes is too long to be a record"
+        case .tooLong(let bytes): return "a line of more than \(bytes) bytes cannot be a record"
         }
     }
 }

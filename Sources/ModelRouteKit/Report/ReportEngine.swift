@@ -11,8 +11,6 @@ import Synchronization
 public enum ReportEngine {
     /// Bytes read at a time by each thread.
     static let chunkSize = 1 << 20
-    /// A line longer than this cannot be a record; it is skipped without being held.
-    static let maximumLineLength = 16 << 20
 
     /// Expands `--log` arguments: files as given, directories into their `*.jsonl`
     /// files sorted by name. `isDefault` words the message for a log not yet created.
@@ -316,7 +314,7 @@ struct Worker {
                     continue
                 }
                 // No newline in a full buffer: one very long line.
-                if buffer.count < ReportEngine.maximumLineLength {
+                if buffer.count < request.maximumLineBytes {
                     buffer += [UInt8](repeating: 0, count: buffer.count)
                     carried = available
                 } else {

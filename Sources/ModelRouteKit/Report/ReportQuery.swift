@@ -139,6 +139,8 @@ public struct ReportRequest: Sendable {
     public var badLineSampleLimit: Int
     /// Files at least this large are split between threads (tests lower it).
     public var minimumSplitBytes = 4 << 20
+    /// A line longer than this cannot be a record and is skipped without being held whole.
+    public var maximumLineBytes = 16 << 20
 
     /// Up to eight dimensions are supported (group keys are fixed-size).
     public static let maximumDimensions = 8
