@@ -14,6 +14,8 @@ enum BenchMain {
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
         ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
+        ("append-records", "(for the tests) append N generated records to a log, one LedgerWriter.append each", AppendRecords.run),
+        ("profile-report", "(for callgrind) the report over a log, in-process on one thread", ReportProfile.run),
     ]
 
     static func main() {

@@ -38,3 +38,20 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONNumberTextTests {
+    @Test(arguments: [0.0, 1.0, 42.0, -3.0, 0.0000036, 0.000027, 0.5, 1.25, 123.4567891234, 0.0000000001, 2.5e-11, 1e20, -0.75, 1234567.5])
+    func numbersRoundTripAndCostsPrintAsPlainDecimals(value: Double) throws {
+        var bytes: [UInt8] = []
+        JSONWriter.appendNumber(value, to: &bytes)
+        guard case .number(let parsed) = try JSONParser.parse(bytes).value else { Issue.record("not a number"); return }
+        #expect(parsed == value, "\(String(decoding: bytes, as: UTF8.self))")
+        if value > 0, value < 1e6 { #expect(!bytes.contains(UInt8(ascii: "e")) || (value * 1e10).rounded() != value * 1e10) }
+    }
+
+    @Test func smallCostsHaveNoExponent() {
+        var bytes: [UInt8] = []
+        JSONWriter.appendNumber(0.0000036, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "0.0000036")
+    }
+}

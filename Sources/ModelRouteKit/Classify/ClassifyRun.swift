@@ -311,6 +311,15 @@ struct RowLayout: Sendable {
         self.groups = groups
     }
 
+    // The fixed pieces of a JSONL row, as bytes once.
+    static let idKey = Array(",\"id\":".utf8)
+    static let null = Array("null".utf8)
+    static let evidenceKey = Array(",\"evidence\":[".utf8)
+    static let tokensKey = Array("],\"input_tokens\":".utf8)
+    static let costKey = Array(",\"cost_usd\":".utf8)
+    static let baselineKey = Array(",\"baseline_cost_usd\":".utf8)
+    static let rowEnd = Array("}\n".utf8)
+
     static let tableHeader =
         Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
         + Text.pad("rule", 18) + "  " + Text.pad("tokens", 8, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
@@ -328,21 +337,21 @@ struct RowLayout: Sendable {
     func appendRow(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout [UInt8]) {
         switch format {
         case .jsonl:
-            bytes.append(contentsOf: ",\"id\":".utf8)
-            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+            bytes.append(contentsOf: RowLayout.idKey)
+            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(contentsOf: RowLayout.null) }
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(contentsOf: ",\"evidence\":[".utf8)
+            bytes.append(contentsOf: RowLayout.evidenceKey)
             for (index, evidence) in decision.evidence.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 evidence.appendJSON(to: &bytes)
             }
-            bytes.append(contentsOf: "],\"input_tokens\":".utf8)
+            bytes.append(contentsOf: RowLayout.tokensKey)
             JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
-            bytes.append(contentsOf: ",\"cost_usd\":".utf8)
+            bytes.append(contentsOf: RowLayout.costKey)
             JSONWriter.appendNumber(cost, to: &bytes)
-            bytes.append(contentsOf: ",\"baseline_cost_usd\":".utf8)
+            bytes.append(contentsOf: RowLayout.baselineKey)
             JSONWriter.appendNumber(baselineCost, to: &bytes)
-            bytes.append(contentsOf: "}\n".utf8)
+            bytes.append(contentsOf: RowLayout.rowEnd)
         case .csv:
             let fields = [
                 id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),

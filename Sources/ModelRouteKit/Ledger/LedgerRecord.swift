@@ -3,8 +3,11 @@
 public struct LedgerRecord: Sendable, Equatable {
     /// How a call ended.
     public enum Status: String, Sendable, CaseIterable {
+        /// An answer was printed in full.
         case ok
+        /// Every attempt failed, or a stream broke after it began.
         case error
+        /// The user interrupted the call.
         case cancelled
     }
 
@@ -14,24 +17,33 @@ public struct LedgerRecord: Sendable, Equatable {
     public var timestamp: String
     /// Unique id of the call.
     public var id: String
+    /// The route the call took.
     public var route: String?
     /// The deciding rule's name, `default` or `override`.
     public var rule: String?
     /// routes.json key of the model that answered (or was last tried).
     public var model: String?
+    /// routes.json key of the provider that answered.
     public var provider: String?
+    /// Prompt tokens, cached ones included.
     public var inputTokens: Int
+    /// Answer tokens.
     public var outputTokens: Int
+    /// The part of `inputTokens` served from the provider's cache; nil when not reported.
     public var cachedInputTokens: Int?
     /// True when a count is modelroute's estimate rather than the provider's.
     public var usageEstimated: Bool
+    /// What the call cost at the answering model's prices.
     public var costUSD: Double
+    /// The model the call is compared against (routes.json `baseline_model`).
     public var baselineModel: String?
     /// The baseline model's prices applied to the same tokens.
     public var baselineCostUSD: Double?
+    /// Wall time of the whole call, retries and fallbacks included.
     public var latencyMilliseconds: Int
     /// Time to the first streamed byte; nil when nothing was streamed.
     public var timeToFirstTokenMilliseconds: Int?
+    /// How the call ended.
     public var status: Status
     /// Short error message for `error` and `cancelled`.
     public var error: String?
@@ -48,6 +60,7 @@ public struct LedgerRecord: Sendable, Equatable {
     /// `--tag key=value` pairs in the order given.
     public var tags: [(key: String, value: String)]
 
+    /// A record with every field given; `version` is always 1.
     public init(
         timestamp: String, id: String, route: String?, rule: String?, model: String?, provider: String?,
         inputTokens: Int, outputTokens: Int, cachedInputTokens: Int?, usageEstimated: Bool,
@@ -81,6 +94,7 @@ public struct LedgerRecord: Sendable, Equatable {
         self.tags = tags
     }
 
+    /// Field-by-field equality (tags compared in order).
     public static func == (lhs: LedgerRecord, rhs: LedgerRecord) -> Bool {
         lhs.version == rhs.version && lhs.timestamp == rhs.timestamp && lhs.id == rhs.id && lhs.route == rhs.route
             && lhs.rule == rhs.rule && lhs.model == rhs.model && lhs.provider == rhs.provider

@@ -1,21 +1,100 @@
-/// Appends records to the usage log. (Interface fixed; implementation in progress.)
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends records to the usage log, safely with any number of other processes doing
+/// the same: each record is one `write(2)` on a descriptor opened with `O_APPEND`,
+/// made while holding an exclusive `flock(2)` on the file.
 public struct LedgerWriter: Sendable {
     /// The log file's path.
     public let path: String
 
+    /// A writer for the log at `path` (nothing is opened until `append`).
     public init(path: String) {
         self.path = path
     }
 
-    /// Appends one record as one line, safely with other processes doing the same.
+    /// Appends one record as one line, creating the file (0600) and its missing
+    /// directories (0700) first if needed.
     public func append(_ record: LedgerRecord) throws(LedgerError) {
-        throw LedgerError.notImplemented
+        try append(line: record.jsonLine())
+    }
+
+    /// Appends bytes that already form one or more whole lines.
+    public func append(line: [UInt8]) throws(LedgerError) {
+        let descriptor = try open()
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            throw .cannotLock(path: path, reason: LedgerError.text(errno))
+        }
+        // A writer killed mid-line (or a full disk) can leave the file without a final
+        // newline; starting on a fresh line keeps that damage to the one broken line.
+        var bytes = line
+        if endsWithoutNewline(descriptor) { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(descriptor, base + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .cannotWrite(path: path, reason: LedgerError.text(errno))
+            }
+            if written == 0 { throw .cannotWrite(path: path, reason: LedgerError.text(ENOSPC)) }
+            offset += written
+        }
+    }
+
+    /// Opens for appending, creating what is missing. Read access is asked for so that
+    /// the last byte can be checked; a write-only file is still appended to.
+    private func open() throws(LedgerError) -> Int32 {
+        func attempt() -> Int32 {
+            var descriptor = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            if descriptor < 0, errno == EACCES { descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
+            return descriptor
+        }
+        var descriptor = attempt()
+        if descriptor < 0, errno == ENOENT {
+            try createDirectories(for: path)
+            descriptor = attempt()
+        }
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == EISDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
+            throw .cannotOpen(path: path, reason: LedgerError.text(code))
+        }
+        return descriptor
+    }
+
+    /// Whether the file is non-empty and its last byte is not a newline.
+    private func endsWithoutNewline(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return false }
+        var last: UInt8 = 0
+        guard pread(descriptor, &last, 1, info.st_size - 1) == 1 else { return false }
+        return last != UInt8(ascii: "\n")
+    }
+
+    /// `mkdir -p` of the file's directory, new directories with mode 0700.
+    private func createDirectories(for file: String) throws(LedgerError) {
+        var components = file.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        components.removeLast()
+        var current = file.hasPrefix("/") ? "" : "."
+        for component in components where !component.isEmpty {
+            current += "/" + component
+            if mkdir(current, 0o700) != 0, errno != EEXIST {
+                throw .cannotCreateDirectory(path: current, reason: LedgerError.text(errno))
+            }
+        }
     }
 }
 
 /// Where the log lives: `--log`, `$MODELROUTE_LOG`, `$XDG_STATE_HOME/modelroute/usage.jsonl`,
 /// `~/.local/state/modelroute/usage.jsonl`.
 public enum LedgerLocation {
+    /// The log path for these settings (the first one given wins).
     public static func resolve(explicitPath: String?, environment: [String: String]) -> String {
         if let explicitPath { return explicitPath }
         if let path = environment["MODELROUTE_LOG"], !path.isEmpty { return path }
@@ -24,10 +103,36 @@ public enum LedgerLocation {
     }
 }
 
-/// Failures of the usage log.
+/// Failures to append to the usage log. Exit 1: the answer was printed, only its
+/// record is missing (74 is kept for output that could not be written).
 public enum LedgerError: ModelRouteError, Equatable {
-    case notImplemented
+    /// A missing directory on the way to the log could not be created.
+    case cannotCreateDirectory(path: String, reason: String)
+    /// The log could not be opened or created.
+    case cannotOpen(path: String, reason: String)
+    /// The advisory lock could not be taken.
+    case cannotLock(path: String, reason: String)
+    /// The write failed (disk full, quota, I/O error).
+    case cannotWrite(path: String, reason: String)
 
-    public var message: String { "the usage log is not implemented yet" }
-    public var exitCode: ExitCode { .ioError }
+    /// What failed, where, and what still holds.
+    public var message: String {
+        let hint = "The answer was not affected; only its usage record is missing. Set --log or MODELROUTE_LOG to a writable file."
+        switch self {
+        case .cannotCreateDirectory(let path, let reason):
+            return "cannot create the usage log's directory \(path): \(reason). \(hint)"
+        case .cannotOpen(let path, let reason):
+            return "cannot open the usage log \(path): \(reason). \(hint)"
+        case .cannotLock(let path, let reason):
+            return "cannot lock the usage log \(path): \(reason). \(hint)"
+        case .cannotWrite(let path, let reason):
+            return "cannot write to the usage log \(path): \(reason). \(hint)"
+        }
+    }
+
+    /// Always 1 (`failure`), as the README's exit status table says.
+    public var exitCode: ExitCode { .failure }
+
+    /// The C library's text for an errno value.
+    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

@@ -34,6 +34,23 @@ public struct Classifier: Sendable {
     public let table: RoutingTable
     private let automaton: KeywordAutomaton
     private let rules: [CompiledRule]
+    /// The hot path's view of the rules: every test of every rule in one flat array of
+    /// plain values (no reference counting while deciding), `quickRanges[r]` being rule r's.
+    private let quickTests: [QuickTest]
+    private let quickRanges: [Range<Int>]
+    private let keywordLists: [KeywordList]
+    private let tierSets: [Set<String>]
+
+    /// A test whose operands are plain values or indices into the arrays above.
+    private enum QuickTest: Sendable {
+        case any(Int)
+        case all(Int)
+        case none(Int)
+        case bound(Measure, BoundKind, Int)
+        case hasCode(Bool)
+        case tier(Int)
+        case hours(HourWindow)
+    }
     private let needsFolding: Bool
     private let needsCode: Bool
     private let needsLines: Bool
@@ -96,6 +113,29 @@ public struct Classifier: Sendable {
         }
         automaton = KeywordAutomaton(keywords: keywords)
         rules = compiled
+        var quickTests: [QuickTest] = []
+        var quickRanges: [Range<Int>] = []
+        var keywordLists: [KeywordList] = []
+        var tierSets: [Set<String>] = []
+        for rule in compiled {
+            let start = quickTests.count
+            for test in rule.tests {
+                switch test {
+                case .any(let list): keywordLists.append(list); quickTests.append(.any(keywordLists.count - 1))
+                case .all(let list): keywordLists.append(list); quickTests.append(.all(keywordLists.count - 1))
+                case .none(let list): keywordLists.append(list); quickTests.append(.none(keywordLists.count - 1))
+                case .bound(let measure, let kind, let limit): quickTests.append(.bound(measure, kind, limit))
+                case .hasCode(let flag): quickTests.append(.hasCode(flag))
+                case .tier(let tiers): tierSets.append(tiers); quickTests.append(.tier(tierSets.count - 1))
+                case .hours(let window): quickTests.append(.hours(window))
+                }
+            }
+            quickRanges.append(start..<quickTests.count)
+        }
+        self.quickTests = quickTests
+        self.quickRanges = quickRanges
+        self.keywordLists = keywordLists
+        self.tierSets = tierSets
         needsFolding = !keywords.isEmpty
         self.needsCode = needsCode
         needsLines = table.rules.contains { rule in
@@ -116,12 +156,10 @@ public struct Classifier: Sendable {
     public func classify(utf8 prompt: UnsafeBufferPointer<UInt8>, context: ClassificationContext, scratch: ClassifierScratch) -> RoutingDecision? {
         guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
-        for rule in rules {
+        for ruleIndex in quickRanges.indices {
             // Decide without building evidence; build it only for the rule that holds.
-            guard case .holds = evaluate(
-                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state,
-                describeFailure: false, collectEvidence: false)
-            else { continue }
+            guard quickHolds(ruleIndex, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state) else { continue }
+            let rule = rules[ruleIndex]
             guard case .holds(let evidence) = evaluate(
                 rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
             else { continue }
@@ -150,6 +188,41 @@ public struct Classifier: Sendable {
             automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches)
         }
         return measurements
+    }
+
+    /// Whether rule `ruleIndex` holds, touching no reference-counted value.
+    private func quickHolds(
+        _ ruleIndex: Int, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
+        scratch: ClassifierScratch, state: inout EvaluationState
+    ) -> Bool {
+        for testIndex in quickRanges[ruleIndex] {
+            switch quickTests[testIndex] {
+            case .any(let list):
+                if !keywordLists[list].anyFound(in: scratch.matches) { return false }
+            case .all(let list):
+                if keywordLists[list].foundCount(in: scratch.matches) != keywordLists[list].uniqueCount { return false }
+            case .none(let list):
+                if keywordLists[list].anyFound(in: scratch.matches) { return false }
+            case .bound(let measure, let kind, let limit):
+                var value = measurements[measure]
+                if measure == .words, value == PromptMeasurements.notCounted {
+                    // Count only as far as the bound needs: enough to tell the answer.
+                    value = state.words ?? WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
+                }
+                if kind == .min ? value < limit : value > limit { return false }
+            case .hasCode(let expected):
+                let actual = state.hasCode ?? CodeDetector.containsCode(prompt)
+                state.hasCode = actual
+                if actual != expected { return false }
+            case .tier(let set):
+                guard let tier = context.tier, tierSets[set].contains(tier) else { return false }
+            case .hours(let window):
+                let current = state.hour ?? context.localHour
+                state.hour = current
+                if !window.contains(hour: current) { return false }
+            }
+        }
+        return true
     }
 
     /// One rule's verdict on a prompt, with the first failing condition when asked.
@@ -199,24 +272,16 @@ public struct Classifier: Sendable {
 
     private func evaluate(
         _ rule: CompiledRule, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
-        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool, collectEvidence: Bool = true
+        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool
     ) -> Verdict {
         var evidence: [Evidence] = []
         for test in rule.tests {
             switch test {
             case .any(let list):
-                guard describeFailure || collectEvidence else {
-                    if !list.anyFound(in: scratch.matches) { return .fails(nil) }
-                    continue
-                }
                 let found = list.found(in: scratch.matches)
                 if found.isEmpty { return .fails(describeFailure ? "any: none of \(list.words.count) keywords found" : nil) }
                 evidence.append(.keywordsFound(condition: "any", keywords: found))
             case .all(let list):
-                guard describeFailure || collectEvidence else {
-                    if list.foundCount(in: scratch.matches) != list.uniqueCount { return .fails(nil) }
-                    continue
-                }
                 let found = Set(list.found(in: scratch.matches))
                 let missing: [String] = list.words.filter { !found.contains($0) }
                 if !missing.isEmpty {
@@ -225,10 +290,6 @@ public struct Classifier: Sendable {
                 }
                 evidence.append(.keywordsFound(condition: "all", keywords: list.words))
             case .none(let list):
-                guard describeFailure || collectEvidence else {
-                    if list.anyFound(in: scratch.matches) { return .fails(nil) }
-                    continue
-                }
                 let present = list.found(in: scratch.matches)
                 if !present.isEmpty {
                     let names: [String] = present.map { "\"" + $0 + "\"" }
@@ -240,12 +301,9 @@ public struct Classifier: Sendable {
                 if measure == .words, value == PromptMeasurements.notCounted {
                     if let exact = state.words {
                         value = exact
-                    } else if describeFailure || collectEvidence {
+                    } else {
                         value = WordCounter.count(prompt)
                         state.words = value
-                    } else {
-                        // Count only as far as the bound needs: enough to tell the answer.
-                        value = WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
                     }
                 }
                 if kind == .min ? value < limit : value > limit {

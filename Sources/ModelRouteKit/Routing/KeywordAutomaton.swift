@@ -52,7 +52,9 @@ struct KeywordAutomaton: Sendable {
         classCount = count
 
         // The trie.
-        var children: [[Int32]] = [[Int32](repeating: -1, count: count)]
+        // children[state * count + symbol], -1 for none: one flat array, not one per state.
+        var children = [Int32](repeating: -1, count: count)
+        var stateCount = 1
         var terminal: [[Int32]] = [[]]
         var enteredBySpace: [Bool] = [false]
         var patterns: [Pattern] = []
@@ -60,13 +62,14 @@ struct KeywordAutomaton: Sendable {
             var state = 0
             for byte in keyword.folded {
                 let symbol = Int(classOf[Int(byte)])
-                if children[state][symbol] < 0 {
-                    children[state][symbol] = Int32(children.count)
-                    children.append([Int32](repeating: -1, count: count))
+                if children[state * count + symbol] < 0 {
+                    children[state * count + symbol] = Int32(stateCount)
+                    children.append(contentsOf: repeatElement(-1, count: count))
+                    stateCount += 1
                     terminal.append([])
                     enteredBySpace.append(byte == 0x20)
                 }
-                state = Int(children[state][symbol])
+                state = Int(children[state * count + symbol])
             }
             terminal[state].append(Int32(index))
             patterns.append(KeywordAutomaton.pattern(for: keyword.folded, mode: keyword.mode))
@@ -74,13 +77,12 @@ struct KeywordAutomaton: Sendable {
         self.patterns = patterns
 
         // Failure links by breadth-first search, resolving the DFA as we go.
-        let stateCount = children.count
         var transitions = [Int32](repeating: 0, count: stateCount * count)
         var failure = [Int32](repeating: 0, count: stateCount)
         var outputsByState = terminal
         var queue: [Int] = []
         for symbol in 0..<count {
-            let child = children[0][symbol]
+            let child = children[symbol]
             if child >= 0 {
                 transitions[symbol] = child
                 queue.append(Int(child))
@@ -93,7 +95,7 @@ struct KeywordAutomaton: Sendable {
             let fail = Int(failure[state])
             outputsByState[state].append(contentsOf: outputsByState[fail].filter { !outputsByState[state].contains($0) })
             for symbol in 0..<count {
-                let child = children[state][symbol]
+                let child = children[state * count + symbol]
                 if child >= 0 {
                     failure[Int(child)] = transitions[fail * count + symbol]
                     transitions[state * count + symbol] = child

@@ -6,9 +6,10 @@ public enum TableDescription {
 
         text += "\nProviders\n"
         let providerWidth = table.providers.map(\.name.count).max() ?? 0
+        let urlWidth = table.providers.compactMap(\.baseURL?.count).max() ?? 0
         for provider in table.providers {
             var line = "  " + Text.pad(provider.name, providerWidth) + "  " + Text.pad(provider.type.rawValue, 9)
-            if let url = provider.baseURL { line += "  " + url }
+            if let url = provider.baseURL { line += "  " + Text.pad(url, urlWidth) }
             if let variable = provider.apiKeyEnvironmentVariable {
                 let isSet = !(environment[variable] ?? "").isEmpty
                 line += "  key: $\(variable) (\(isSet ? "set" : "not set"))"
@@ -57,8 +58,12 @@ public enum TableDescription {
         return text
     }
 
+    /// "$2.50", "$0.075": at least two decimals, more only when the price has them.
     static func price(per million: Double) -> String {
-        Money.format(million)
+        var text = Money.plain(million)
+        if !text.contains(".") { text += "." }
+        while text.count - (text.firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) } ?? 0) < 3 { text += "0" }
+        return "$" + text
     }
 
     /// One condition in words.

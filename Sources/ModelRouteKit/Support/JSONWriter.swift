@@ -87,10 +87,14 @@ public struct JSONWriter: Sendable {
                 digits -= 1
             }
             bytes.append(UInt8(ascii: "."))
-            var text: [UInt8] = []
-            appendInteger(fraction, to: &text)
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - text.count))
-            bytes.append(contentsOf: text)
+            var fractionDigits = 1
+            var probe = fraction
+            while probe >= 10 {
+                probe /= 10
+                fractionDigits += 1
+            }
+            for _ in fractionDigits..<digits { bytes.append(UInt8(ascii: "0")) }
+            appendInteger(fraction, to: &bytes)
         } else {
             bytes.append(contentsOf: value.description.utf8)
         }

@@ -1,0 +1,251 @@
+import Foundation
+
+/// `--format` of `modelroute report`.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    /// Aligned columns for people.
+    case table
+    /// One JSON document.
+    case json
+    /// One row per innermost group (or one row of totals), RFC 4180.
+    case csv
+}
+
+/// Turns a `ReportResult` into text.
+public enum ReportRenderer {
+    /// The report in `format`. `decorated` draws the table's bars with Unicode blocks
+    /// (else plain ASCII); `timeZone` is the zone of the dates shown.
+    public static func render(_ result: ReportResult, format: ReportFormat, decorated: Bool, timeZone: TimeZone) -> String {
+        switch format {
+        case .table: return table(result, decorated: decorated, timeZone: timeZone)
+        case .json: return json(result)
+        case .csv: return csv(result)
+        }
+    }
+
+    // MARK: Table
+
+    /// Width of the share-of-cost bar, in cells.
+    static let barWidth = 16
+
+    /// The table: title, groups with bars, totals, notes.
+    private static func table(_ result: ReportResult, decorated: Bool, timeZone: TimeZone) -> String {
+        var text = ""
+        var days = LocalDays(timeZone: timeZone)
+        var title = "modelroute usage: \(grouped(result.totals.calls)) call\(result.totals.calls == 1 ? "" : "s")"
+        if let first = result.firstMillis, let last = result.lastMillis {
+            let from = LedgerTimestamp.dateString(days: days.day(first))
+            let to = LedgerTimestamp.dateString(days: days.day(last))
+            title += from == to ? " on \(from)" : " from \(from) to \(to)"
+        }
+        title += result.files.count == 1 ? " in \(result.files[0])" : " in \(result.files.count) logs"
+        text += title + "\n"
+        if !result.dimensions.isEmpty {
+            text += "\n" + groupTable(result, decorated: decorated)
+        }
+        let totals = result.totals
+        var rows: [(String, String)] = []
+        rows.append(("calls", grouped(totals.calls)))
+        rows.append(("input tokens", grouped(totals.inputTokens) + (totals.cachedInputTokens > 0 ? "  (\(grouped(totals.cachedInputTokens)) cached)" : "")))
+        rows.append(("output tokens", grouped(totals.outputTokens)))
+        rows.append(("cost", Money.format(totals.cost)))
+        let baselineName = result.baselineModels.isEmpty ? "" : "  (" + (result.repriced ? "repriced as " : "") + result.baselineModels.joined(separator: ", ") + ")"
+        rows.append(("baseline cost", Money.format(totals.baselineCost) + baselineName))
+        rows.append(("saved", Money.format(totals.saved) + (totals.savedPercent.map { "  (" + percent($0) + ")" } ?? "")))
+        rows.append(("latency", "p50 " + milliseconds(totals.latencyP50) + ", p95 " + milliseconds(totals.latencyP95)))
+        rows.append(("cache hits", grouped(totals.cacheHits)))
+        rows.append(("fallbacks", grouped(totals.fallbacks)))
+        rows.append(("errors", grouped(totals.errors) + (totals.cancelled > 0 ? "  (and \(grouped(totals.cancelled)) cancelled)" : "")))
+        text += "\n"
+        for (label, value) in rows { text += "  " + Text.pad(label, 14) + value + "\n" }
+        if result.outsideWindow > 0 {
+            text += "\n\(grouped(result.outsideWindow)) record\(result.outsideWindow == 1 ? " was" : "s were") outside --since/--until.\n"
+        }
+        if result.badLines > 0 {
+            text += "\nSkipped \(grouped(result.badLines)) line\(result.badLines == 1 ? "" : "s") that \(result.badLines == 1 ? "is not a record" : "are not records") (listed on standard error).\n"
+        }
+        return text
+    }
+
+    /// The groups as aligned rows, sub-groups indented under their parent.
+    private static func groupTable(_ result: ReportResult, decorated: Bool) -> String {
+        let header = [
+            result.dimensions.map(\.description).joined(separator: " / "), "calls", "input tok", "output tok", "cost", "baseline",
+            "saved", "saved %", "p50 ms", "p95 ms", "share of cost",
+        ]
+        var rows: [[String]] = []
+        func add(_ groups: [ReportGroup], depth: Int) {
+            for group in groups {
+                let stats = group.stats
+                let share = result.totals.cost > 0 ? stats.cost / result.totals.cost : 0
+                rows.append([
+                    String(repeating: "  ", count: depth) + group.value.label, grouped(stats.calls), grouped(stats.inputTokens),
+                    grouped(stats.outputTokens), Money.format(stats.cost), Money.format(stats.baselineCost), Money.format(stats.saved),
+                    stats.savedPercent.map(percent) ?? "-", stats.latencyP50.map(grouped) ?? "-", stats.latencyP95.map(grouped) ?? "-",
+                    bar(share, decorated: decorated) + " " + Text.pad(percent(share * 100), 6, right: true),
+                ])
+                add(group.children, depth: depth + 1)
+            }
+        }
+        add(result.groups, depth: 0)
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            var text = ""
+            for (index, cell) in cells.enumerated() {
+                if index > 0 { text += "  " }
+                let last = index == cells.count - 1
+                text += last ? cell : Text.pad(cell, widths[index], right: index > 0)
+            }
+            return text
+        }
+        var text = line(header) + "\n"
+        let ruleWidth = widths.reduce(0, +) + 2 * (widths.count - 1)
+        text += String(repeating: decorated ? "─" : "-", count: ruleWidth) + "\n"
+        for row in rows { text += line(row) + "\n" }
+        return text
+    }
+
+    /// A bar `barWidth` cells wide filled to `share` (0…1): eighth blocks when
+    /// decorated, `#` otherwise.
+    static func bar(_ share: Double, decorated: Bool) -> String {
+        let clamped = min(1, max(0, share))
+        if !decorated {
+            let cells = Int((clamped * Double(barWidth)).rounded())
+            return String(repeating: "#", count: cells) + String(repeating: " ", count: barWidth - cells)
+        }
+        let eighths = Int((clamped * Double(barWidth * 8)).rounded())
+        var text = String(repeating: "█", count: eighths / 8)
+        let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
+        text += partial
+        let used = eighths / 8 + (partial.isEmpty ? 0 : 1)
+        return text + String(repeating: " ", count: barWidth - used)
+    }
+
+    // MARK: JSON
+
+    /// The whole report as one JSON object.
+    private static func json(_ result: ReportResult) -> String {
+        var writer = JSONWriter(reservingCapacity: 4096)
+        writer.beginObject()
+        writer.key("logs")
+        writer.beginArray()
+        for file in result.files { writer.string(file) }
+        writer.endArray()
+        writer.key("since"); writer.string(result.window.since.map(LedgerTimestamp.string(epochMilliseconds:)))
+        writer.key("until"); writer.string(result.window.until.map(LedgerTimestamp.string(epochMilliseconds:)))
+        writer.key("by")
+        writer.beginArray()
+        for dimension in result.dimensions { writer.string(dimension.description) }
+        writer.endArray()
+        writer.key("baseline_models")
+        writer.beginArray()
+        for model in result.baselineModels { writer.string(model) }
+        writer.endArray()
+        writer.key("repriced"); writer.bool(result.repriced)
+        writer.key("first_ts"); writer.string(result.firstMillis.map(LedgerTimestamp.string(epochMilliseconds:)))
+        writer.key("last_ts"); writer.string(result.lastMillis.map(LedgerTimestamp.string(epochMilliseconds:)))
+        writer.key("records_read"); writer.int(result.records)
+        writer.key("outside_window"); writer.int(result.outsideWindow)
+        writer.key("skipped_lines"); writer.int(result.badLines)
+        writer.key("totals")
+        writeStats(result.totals, total: result.totals.cost, into: &writer)
+        writer.key("groups")
+        writeGroups(result.groups, total: result.totals.cost, into: &writer)
+        writer.endObject()
+        return writer.text + "\n"
+    }
+
+    /// Groups and their sub-groups as a JSON array.
+    private static func writeGroups(_ groups: [ReportGroup], total: Double, into writer: inout JSONWriter) {
+        writer.beginArray()
+        for group in groups {
+            writer.beginObject()
+            writer.key("by"); writer.string(group.dimension.description)
+            writer.key("value")
+            if case .none = group.value { writer.null() } else { writer.string(group.value.label) }
+            writer.key("stats")
+            writeStats(group.stats, total: total, into: &writer)
+            if !group.children.isEmpty {
+                writer.key("groups")
+                writeGroups(group.children, total: total, into: &writer)
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+
+    /// A group's figures as a JSON object.
+    private static func writeStats(_ stats: GroupStats, total: Double, into writer: inout JSONWriter) {
+        writer.beginObject()
+        for (key, value) in statFields(stats, total: total) {
+            writer.key(key)
+            writer.raw(value)
+        }
+        writer.endObject()
+    }
+
+    /// The figures of a group as JSON/CSV number texts (empty → null), in output order.
+    private static func statFields(_ stats: GroupStats, total: Double) -> [(String, String)] {
+        func optional(_ value: String?) -> String { value ?? "null" }
+        return [
+            ("calls", String(stats.calls)),
+            ("input_tokens", String(stats.inputTokens)),
+            ("output_tokens", String(stats.outputTokens)),
+            ("cached_input_tokens", String(stats.cachedInputTokens)),
+            ("cost_usd", Money.plain(stats.cost)),
+            ("baseline_cost_usd", Money.plain(stats.baselineCost)),
+            ("saved_usd", Money.plain(stats.saved)),
+            ("saved_percent", optional(stats.savedPercent.map { String(format: "%.2f", $0) })),
+            ("share_of_cost", total > 0 ? String(format: "%.4f", stats.cost / total) : "null"),
+            ("cache_hits", String(stats.cacheHits)),
+            ("fallbacks", String(stats.fallbacks)),
+            ("errors", String(stats.errors)),
+            ("cancelled", String(stats.cancelled)),
+            ("latency_p50_ms", optional(stats.latencyP50.map(String.init))),
+            ("latency_p95_ms", optional(stats.latencyP95.map(String.init))),
+        ]
+    }
+
+    // MARK: CSV
+
+    /// A header and one row per innermost group (or the totals).
+    private static func csv(_ result: ReportResult) -> String {
+        let names = statFields(GroupStats(), total: 0).map(\.0)
+        var text = (result.dimensions.map(\.description) + names).map(CSV.field).joined(separator: ",") + "\n"
+        func row(_ values: [String], _ stats: GroupStats) {
+            let figures = statFields(stats, total: result.totals.cost).map { $0.1 == "null" ? "" : $0.1 }
+            text += (values.map(CSV.field) + figures).joined(separator: ",") + "\n"
+        }
+        if result.dimensions.isEmpty {
+            row([], result.totals)
+            return text
+        }
+        func walk(_ groups: [ReportGroup], _ path: [String]) {
+            for group in groups {
+                let values = path + [group.value == .none ? "" : group.value.label]
+                if group.children.isEmpty { row(values, group.stats) } else { walk(group.children, values) }
+            }
+        }
+        walk(result.groups, [])
+        return text
+    }
+
+    // MARK: Numbers
+
+    /// 1234567 → "1,234,567".
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var text = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { text += "," }
+            text.append(character)
+        }
+        return (value < 0 ? "-" : "") + text
+    }
+
+    /// `12.3%`.
+    private static func percent(_ value: Double) -> String { String(format: "%.1f%%", value) }
+
+    /// `1,234 ms`, or `-` when there were no calls.
+    private static func milliseconds(_ value: Int?) -> String { value.map { grouped($0) + " ms" } ?? "-" }
+}
