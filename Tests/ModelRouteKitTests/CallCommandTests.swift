@@ -243,4 +243,22 @@ func runCall(
         #expect(!run.records.map { String(describing: $0) }.joined().contains("SECRET-HEADER"))
         #expect(run.stderr.contains("TEST_OPENAI_KEY"))
     }
+
+    @Test func theLogGetsOneWholeRecordPerCallAndNeverAKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelroute-log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = directory + "/state/usage.jsonl"
+        let echo = #"{"error":{"message":"Incorrect API key provided: \#(fakeOpenAIKey)"}}"#
+        let server = try TestHTTPServer(responses: [.json(echo, status: 401), .sse(Canned.anthropicStream(["fine"], input: 10, output: 3))])
+        let run = await runCall(["--log", log, "--verbose", "--tag", "team=search", "hi"], table: providerTable(baseURL: server.baseURL), realLog: true)
+        #expect(run.status == 0 && run.stdout == "fine\n")
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        for secret in [fakeOpenAIKey, fakeAnthropicKey, "NEVER-PRINT"] { #expect(!text.contains(secret)) }
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1)
+        let record = try LedgerRecord.decode(line: Array(lines[0].utf8))
+        #expect(record.model == "claude" && record.provider == "anthropic" && record.fallbackFrom == "gpt" && record.attempts == 2)
+        #expect(record.inputTokens == 10 && record.outputTokens == 3 && record.status == .ok && record.rule == "default")
+        #expect(record.timestamp == "2026-11-18T11:06:40.250Z" && record.tags.first?.value == "search")
+    }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import ModelRouteKit
 
@@ -30,10 +29,5 @@ import Testing
             }
             #expect(hasher.finalizeHex() == SHA256.hexDigest(of: bytes), "split at \(split)")
         }
-    }
-
-    @Test func timestampsAreUTCWithMilliseconds() {
-        #expect(Timestamp.rfc3339Milliseconds(Date(timeIntervalSince1970: 1_795_000_000.123)) == "2026-11-18T11:06:40.123Z")
-        #expect(Timestamp.rfc3339Milliseconds(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
     }
 }

@@ -22,7 +22,7 @@ public enum CallRecord {
         let baseline = table.model(named: table.baselineModel)
         let baselineCost = baseline?.pricing.cost(inputTokens: input, outputTokens: output, cachedInputTokens: cached ?? 0)
         return LedgerRecord(
-            timestamp: Timestamp.rfc3339Milliseconds(finishedAt), id: id, route: decision.route,
+            timestamp: LedgerTimestamp.string(from: finishedAt), id: id, route: decision.route,
             rule: decision.reason.ruleName, model: modelName, provider: outcome.provider,
             inputTokens: input, outputTokens: output, cachedInputTokens: cached, usageEstimated: outcome.usageEstimated,
             costUSD: cost, baselineModel: baseline == nil ? nil : table.baselineModel, baselineCostUSD: baselineCost,
