@@ -49,9 +49,16 @@ public enum MeasuredProcess {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
-    /// The directory holding the running benchmark binary, where its sibling products are.
+    /// The directory holding the running benchmark binary, where its sibling products are
+    /// (absolute, so it stays right after a change of working directory).
     public static var productsDirectory: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 }
 

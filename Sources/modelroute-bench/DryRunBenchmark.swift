@@ -3,7 +3,9 @@ import ModelRouteKit
 import ModelRouteTestSupport
 
 /// `modelroute-bench dry-run [--runs N]`: wall time of `modelroute --dry-run hello` on
-/// the embedded default table, against `/bin/true` (the cost of starting any process).
+/// the embedded default table, against `/bin/true` (the cost of starting any process) and
+/// `modelroute-bench noop` (a process that loads the same Swift runtime and Foundation
+/// libraries and does nothing: the floor for any Swift tool on this machine).
 /// Target: under 20 ms.
 enum DryRunBenchmark {
     static func run(_ arguments: [String]) async throws {
@@ -18,6 +20,8 @@ enum DryRunBenchmark {
         defer { _ = FileManager.default.changeCurrentDirectoryPath(workingDirectory) }
         var dryRun: [Double] = []
         var reference: [Double] = []
+        var floor: [Double] = []
+        let bench = MeasuredProcess.productsDirectory + "/modelroute-bench"
         var rss = 0
         for _ in 0..<runs {
             let result = try MeasuredProcess.run(binary, ["--dry-run", "hello"], environment: environment)
@@ -25,12 +29,16 @@ enum DryRunBenchmark {
             dryRun.append(result.seconds)
             rss = max(rss, result.maxResidentKiB)
             reference.append(try MeasuredProcess.run("/bin/true", [], environment: environment).seconds)
+            floor.append(try MeasuredProcess.run(bench, ["noop"], environment: environment).seconds)
         }
         let median = MeasuredProcess.median(dryRun) * 1000
         let base = MeasuredProcess.median(reference) * 1000
         print("modelroute --dry-run hello, release build, embedded default table, \(runs) runs")
         print(String(format: "  median %.2f ms (min %.2f, max %.2f), peak RSS %.1f MB", median, (dryRun.min() ?? 0) * 1000, (dryRun.max() ?? 0) * 1000, Double(rss) / 1024))
+        let floorMedian = MeasuredProcess.median(floor) * 1000
         print(String(format: "  reference /bin/true: median %.2f ms", base))
+        print(String(format: "  reference Swift process loading Foundation and FoundationNetworking, doing nothing: median %.2f ms", floorMedian))
+        print(String(format: "  added by modelroute's own work (load table, classify, print): %.2f ms", median - floorMedian))
         print(String(format: "  target under 20 ms: %@", (median < 20 ? "met" : "NOT met") as NSString))
     }
 }

@@ -22,6 +22,9 @@ enum BenchMain {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // Profiling runs in-process and synchronously, so valgrind's callgrind (which
         // cannot follow libdispatch's signal thread under an async main) can count it.
+        // A process that loads what modelroute loads (Swift runtime, Foundation,
+        // FoundationNetworking) and does nothing: the floor the dry-run benchmark compares with.
+        if arguments.first == "noop" { return }
         if arguments.first == "profile-classify" {
             ClassifyBenchmark.profile(Array(arguments.dropFirst()))
             return

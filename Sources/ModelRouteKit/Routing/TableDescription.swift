@@ -96,7 +96,9 @@ public enum DecisionDescription {
         case .override: text += "rule: override (chosen on the command line)\n"
         }
         for evidence in decision.evidence { text += "  because \(evidence)\n" }
-        text += "prompt: \(features.words) words, \(features.chars) chars, ~\(features.tokens) tokens, \(features.lines) lines"
+        func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
+        text += "prompt: " + [count(features.words, "word"), count(features.chars, "char"), "~" + count(features.tokens, "token"), count(features.lines, "line")]
+            .joined(separator: ", ")
         if let hasCode = features.hasCode { text += hasCode ? ", contains code" : ", no code" }
         text += "\n"
         let pricing = table.model(named: decision.model)?.pricing
