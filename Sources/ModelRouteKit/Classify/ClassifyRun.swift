@@ -58,7 +58,7 @@ public struct ClassifyRun {
         /// Threads classifying at once; by default one per core.
         public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         /// Bytes per chunk handed to a thread (JSONL and line files).
-        public var chunkSize = 4 << 20
+        public var chunkSize = 1 << 20
 
         public init() {}
     }
@@ -104,7 +104,10 @@ public struct ClassifyRun {
         self.stderr = stderr
         let layout = RowLayout(table: classifier.table, format: options.format, writesRows: !options.summaryOnly)
         self.layout = layout
-        workers = (0..<max(1, options.threads)).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
+        // Four chunks per thread in each batch, so a thread that finishes early takes
+        // another chunk instead of waiting for the slowest one.
+        let workerCount = options.threads > 1 ? options.threads * 4 : 1
+        workers = (0..<workerCount).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
         summary.groups = layout.groups.map { Group(route: $0.route, model: $0.model) }
         if options.showProgress { progress = ProgressLine(sink: stderr) }
     }
