@@ -75,9 +75,10 @@ public final class OutputSink: Sendable {
         defer { state.buffer.removeAll(keepingCapacity: true) }
         guard !state.broken else { return }
         state.buffer.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                let written = Glibc.write(descriptor, base + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     state.broken = true
