@@ -33,6 +33,8 @@ enum RouteCommand: Command {
             with backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
             has begun to print, nothing is retried.
 
+            `modelroute --version` prints the version; `modelroute COMMAND --help` explains a command.
+
             EXIT STATUS: 0 answered; 1 answered, but the log could not be written; 64 bad command
             line; 65 prompt not UTF-8; 66 no prompt; 69 the provider refused or failed (after fallbacks);
             75 temporary failure, try again (rate limit, timeout, overload, stream cut short);
