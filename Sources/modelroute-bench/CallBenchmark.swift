@@ -15,13 +15,14 @@ import ModelRouteTestSupport
 enum CallBenchmark {
     /// Runs the benchmark and prints its figures.
     static func run(_ arguments: [String]) async throws {
-        if let url = value(arguments, "--probe") {
+        let options = BenchmarkOptions(arguments)
+        if let url = options.string("--probe") {
             exit(await probe(url))
         }
-        let runs = integer(arguments, "--runs") ?? 40
-        let chunks = integer(arguments, "--chunks") ?? 40
-        let interval = Double(integer(arguments, "--interval-ms") ?? 10) / 1000
-        let binary = value(arguments, "--binary") ?? MeasuredProcess.productsDirectory + "/modelroute"
+        let runs = options.integer("--runs") ?? 40
+        let chunks = options.integer("--chunks") ?? 40
+        let interval = Double(options.integer("--interval-ms") ?? 10) / 1000
+        let binary = options.string("--binary") ?? MeasuredProcess.productsDirectory + "/modelroute"
         let curl = "/usr/bin/curl"
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("no modelroute binary at \(binary); build it with -c release") }
         guard FileManager.default.isExecutableFile(atPath: curl) else { throw BenchmarkFailure("curl not found at \(curl)") }
@@ -170,17 +171,6 @@ enum CallBenchmark {
         }
         process.waitUntilExit()
         return arrivals
-    }
-
-    /// An integer option's value.
-    static func integer(_ arguments: [String], _ name: String) -> Int? {
-        value(arguments, name).flatMap { Int($0) }
-    }
-
-    /// An option's value.
-    static func value(_ arguments: [String], _ name: String) -> String? {
-        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-        return arguments[index + 1]
     }
 
     /// The nearest-rank percentile.
