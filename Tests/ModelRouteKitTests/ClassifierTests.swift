@@ -301,3 +301,20 @@ import Testing
         #expect(decoded.stringValue == evidence.description)
     }
 }
+
+@Suite struct KeywordPositionTests {
+    /// The scan reads eight ASCII bytes at a step; a keyword must be found, with its
+    /// boundaries checked, wherever it falls relative to those steps.
+    @Test func aKeywordIsFoundAtEveryOffset() throws {
+        let classifier = Classifier(table: try table(rules: #"{"route": "fast", "any": ["format"]}"#))
+        for offset in 0..<20 {
+            let padding = String(repeating: "x ", count: offset / 2) + (offset % 2 == 0 ? "" : " ")
+            for (suffix, expected) in [(" tail text here", "fast"), ("ted text here..", "mid"), ("", "fast")] {
+                let prompt = padding + "format" + suffix
+                #expect(classifier.classify(prompt, context: ClassificationContext()).route == expected, "\(prompt)")
+                let glued = padding + "reformat" + suffix
+                #expect(classifier.classify(glued, context: ClassificationContext()).route == "mid", "\(glued)")
+            }
+        }
+    }
+}

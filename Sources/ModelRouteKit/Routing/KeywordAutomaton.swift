@@ -173,8 +173,27 @@ struct KeywordAutomaton: Sendable {
                         var runRow = row
                         var position = index
                         var matched = false
+                        // Eight ASCII bytes at a time: one check for the high bits, then
+                        // eight table steps with no per-byte bounds or ASCII test.
+                        let raw = UnsafeRawPointer(base)
+                        wordLoop: while position &+ 8 <= count {
+                            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                            if word & 0x8080_8080_8080_8080 != 0 { break }
+                            for lane in 0..<8 {
+                                let byte = Int(truncatingIfNeeded: (word >> UInt64(lane &* 8)) & 0xFF)
+                                let entry = Int(transitions[runRow &+ Int(byteClass[byte])])
+                                if entry < 0 {
+                                    runRow = ~entry
+                                    position &+= lane &+ 1
+                                    matched = true
+                                    break wordLoop
+                                }
+                                runRow = entry
+                            }
+                            position &+= 8
+                        }
                         // No calls in here: a keyword's end breaks out to be reported below.
-                        while position < count {
+                        while !matched && position < count {
                             let byte = base[position]
                             if byte >= 0x80 { break }
                             position &+= 1
