@@ -34,15 +34,19 @@ public struct Classifier: Sendable {
     public let table: RoutingTable
     private let automaton: KeywordAutomaton
     private let rules: [CompiledRule]
-    /// The hot path's view of the rules: every test of every rule in one flat array of
-    /// plain values (no reference counting while deciding), `quickRanges[r]` being rule r's.
-    private let quickTests: [QuickTest]
-    private let quickRanges: [Range<Int>]
+    /// Every test of every rule, in one flat array of plain values (indices into
+    /// `keywordLists` and `tierSets`), so deciding touches no reference-counted value;
+    /// `testRanges[r]` holds rule r's.
+    private let tests: [Test]
+    private let testRanges: [Range<Int>]
     private let keywordLists: [KeywordList]
     private let tierSets: [Set<String>]
+    private let needsFolding: Bool
+    private let needsCode: Bool
+    private let needsLines: Bool
 
-    /// A test whose operands are plain values or indices into the arrays above.
-    private enum QuickTest: Sendable {
+    /// One condition, compiled.
+    private enum Test: Sendable {
         case any(Int)
         case all(Int)
         case none(Int)
@@ -51,33 +55,20 @@ public struct Classifier: Sendable {
         case tier(Int)
         case hours(HourWindow)
     }
-    private let needsFolding: Bool
-    private let needsCode: Bool
-    private let needsLines: Bool
+
+    /// What a decision names about a rule.
+    private struct CompiledRule: Sendable {
+        var name: String
+        var index: Int
+        var route: String
+        var model: String
+    }
 
     /// Number of distinct keyword patterns compiled from the table.
     var patternCount: Int { automaton.patternCount }
 
     /// The compiled keyword automaton, for tests that compare its two scanning paths.
     var automatonForTesting: KeywordAutomaton { automaton }
-
-    /// A rule with its keywords replaced by automaton pattern indices.
-    private struct CompiledRule: Sendable {
-        enum Test: Sendable {
-            case any(KeywordList)
-            case all(KeywordList)
-            case none(KeywordList)
-            case bound(Measure, BoundKind, Int)
-            case hasCode(Bool)
-            case tier(Set<String>)
-            case hours(HourWindow)
-        }
-        var name: String
-        var index: Int
-        var route: String
-        var model: String
-        var tests: [Test]
-    }
 
     public init(table: RoutingTable) {
         self.table = table
@@ -91,56 +82,49 @@ public struct Classifier: Sendable {
             indexByKey[key] = keywords.count - 1
             return keywords.count - 1
         }
-        var compiled: [CompiledRule] = []
+        var rules: [CompiledRule] = []
+        var tests: [Test] = []
+        var testRanges: [Range<Int>] = []
+        var keywordLists: [KeywordList] = []
+        var tierSets: [Set<String>] = []
+        func list(_ words: [String], _ mode: KeywordMatchMode) -> Int {
+            keywordLists.append(KeywordList(words: words, indices: words.map { patternIndex($0, mode) }))
+            return keywordLists.count - 1
+        }
         var needsCode = false
+        var needsLines = false
         for (index, rule) in table.rules.enumerated() {
-            var tests: [CompiledRule.Test] = []
+            let start = tests.count
             for condition in rule.conditions {
                 switch condition {
-                case .any(let list): tests.append(.any(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
-                case .all(let list): tests.append(.all(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
-                case .none(let list): tests.append(.none(KeywordList(words: list, indices: list.map { patternIndex($0, rule.match) })))
-                case .bound(let measure, let kind, let limit): tests.append(.bound(measure, kind, limit))
+                case .any(let words): tests.append(.any(list(words, rule.match)))
+                case .all(let words): tests.append(.all(list(words, rule.match)))
+                case .none(let words): tests.append(.none(list(words, rule.match)))
+                case .bound(let measure, let kind, let limit):
+                    needsLines = needsLines || measure == .lines
+                    tests.append(.bound(measure, kind, limit))
                 case .hasCode(let flag):
                     needsCode = true
                     tests.append(.hasCode(flag))
-                case .tier(let tiers): tests.append(.tier(Set(tiers)))
+                case .tier(let tiers):
+                    tierSets.append(Set(tiers))
+                    tests.append(.tier(tierSets.count - 1))
                 case .hours(let window): tests.append(.hours(window))
                 }
             }
+            testRanges.append(start..<tests.count)
             let model = table.route(named: rule.route)?.model ?? ""
-            compiled.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model, tests: tests))
+            rules.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model))
         }
         automaton = KeywordAutomaton(keywords: keywords)
-        rules = compiled
-        var quickTests: [QuickTest] = []
-        var quickRanges: [Range<Int>] = []
-        var keywordLists: [KeywordList] = []
-        var tierSets: [Set<String>] = []
-        for rule in compiled {
-            let start = quickTests.count
-            for test in rule.tests {
-                switch test {
-                case .any(let list): keywordLists.append(list); quickTests.append(.any(keywordLists.count - 1))
-                case .all(let list): keywordLists.append(list); quickTests.append(.all(keywordLists.count - 1))
-                case .none(let list): keywordLists.append(list); quickTests.append(.none(keywordLists.count - 1))
-                case .bound(let measure, let kind, let limit): quickTests.append(.bound(measure, kind, limit))
-                case .hasCode(let flag): quickTests.append(.hasCode(flag))
-                case .tier(let tiers): tierSets.append(tiers); quickTests.append(.tier(tierSets.count - 1))
-                case .hours(let window): quickTests.append(.hours(window))
-                }
-            }
-            quickRanges.append(start..<quickTests.count)
-        }
-        self.quickTests = quickTests
-        self.quickRanges = quickRanges
+        self.rules = rules
+        self.tests = tests
+        self.testRanges = testRanges
         self.keywordLists = keywordLists
         self.tierSets = tierSets
         needsFolding = !keywords.isEmpty
         self.needsCode = needsCode
-        needsLines = table.rules.contains { rule in
-            rule.conditions.contains { if case .bound(.lines, _, _) = $0 { return true } else { return false } }
-        }
+        self.needsLines = needsLines
     }
 
     /// Classifies a prompt.
@@ -156,13 +140,15 @@ public struct Classifier: Sendable {
     public func classify(utf8 prompt: UnsafeBufferPointer<UInt8>, context: ClassificationContext, scratch: ClassifierScratch) -> RoutingDecision? {
         guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
-        for ruleIndex in quickRanges.indices {
+        for ruleIndex in rules.indices {
             // Decide without building evidence; build it only for the rule that holds.
-            guard quickHolds(ruleIndex, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state) else { continue }
-            let rule = rules[ruleIndex]
-            guard case .holds(let evidence) = evaluate(
-                rule, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: false)
+            guard case .holds = evaluate(
+                ruleIndex, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, detail: false)
             else { continue }
+            guard case .holds(let evidence) = evaluate(
+                ruleIndex, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, detail: true)
+            else { continue }
+            let rule = rules[ruleIndex]
             measurements.hasCode = state.hasCode
             if let words = state.words { measurements.words = words }
             return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
@@ -190,41 +176,6 @@ public struct Classifier: Sendable {
         return measurements
     }
 
-    /// Whether rule `ruleIndex` holds, touching no reference-counted value.
-    private func quickHolds(
-        _ ruleIndex: Int, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
-        scratch: ClassifierScratch, state: inout EvaluationState
-    ) -> Bool {
-        for testIndex in quickRanges[ruleIndex] {
-            switch quickTests[testIndex] {
-            case .any(let list):
-                if !keywordLists[list].anyFound(in: scratch.matches) { return false }
-            case .all(let list):
-                if keywordLists[list].foundCount(in: scratch.matches) != keywordLists[list].uniqueCount { return false }
-            case .none(let list):
-                if keywordLists[list].anyFound(in: scratch.matches) { return false }
-            case .bound(let measure, let kind, let limit):
-                var value = measurements[measure]
-                if measure == .words, value == PromptMeasurements.notCounted {
-                    // Count only as far as the bound needs: enough to tell the answer.
-                    value = state.words ?? WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
-                }
-                if kind == .min ? value < limit : value > limit { return false }
-            case .hasCode(let expected):
-                let actual = state.hasCode ?? CodeDetector.containsCode(prompt)
-                state.hasCode = actual
-                if actual != expected { return false }
-            case .tier(let set):
-                guard let tier = context.tier, tierSets[set].contains(tier) else { return false }
-            case .hours(let window):
-                let current = state.hour ?? context.localHour
-                state.hour = current
-                if !window.contains(hour: current) { return false }
-            }
-        }
-        return true
-    }
-
     /// One rule's verdict on a prompt, with the first failing condition when asked.
     public struct RuleTrace: Sendable, Equatable {
         public var rule: String
@@ -243,8 +194,8 @@ public struct Classifier: Sendable {
             guard let measurements = measure(utf8, scratch: scratch) else { return [] }
             var state = EvaluationState()
             var traces: [RuleTrace] = []
-            for rule in rules {
-                switch evaluate(rule, prompt: utf8, measurements: measurements, context: context, scratch: scratch, state: &state, describeFailure: true) {
+            for (ruleIndex, rule) in rules.enumerated() {
+                switch evaluate(ruleIndex, prompt: utf8, measurements: measurements, context: context, scratch: scratch, state: &state, detail: true) {
                 case .holds(let evidence):
                     let detail = evidence.isEmpty ? "no conditions: always holds" : evidence.map(\.description).joined(separator: "; ")
                     traces.append(RuleTrace(rule: rule.name, route: rule.route, holds: true, detail: detail))
@@ -270,30 +221,48 @@ public struct Classifier: Sendable {
         case fails(String?)
     }
 
+    /// Rule `ruleIndex`'s verdict. Without `detail` it only decides, allocating nothing
+    /// and counting words only as far as a bound needs; with it, it also gathers the
+    /// evidence, or says which condition failed.
     private func evaluate(
-        _ rule: CompiledRule, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
-        scratch: ClassifierScratch, state: inout EvaluationState, describeFailure: Bool
+        _ ruleIndex: Int, prompt: UnsafeBufferPointer<UInt8>, measurements: PromptMeasurements, context: ClassificationContext,
+        scratch: ClassifierScratch, state: inout EvaluationState, detail: Bool
     ) -> Verdict {
         var evidence: [Evidence] = []
-        for test in rule.tests {
-            switch test {
-            case .any(let list):
+        for testIndex in testRanges[ruleIndex] {
+            switch tests[testIndex] {
+            case .any(let index):
+                guard detail else {
+                    if !keywordLists[index].anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let list = keywordLists[index]
                 let found = list.found(in: scratch.matches)
-                if found.isEmpty { return .fails(describeFailure ? "any: none of \(list.words.count) keywords found" : nil) }
+                if found.isEmpty { return .fails("any: none of \(list.words.count) keywords found") }
                 evidence.append(.keywordsFound(condition: "any", keywords: found))
-            case .all(let list):
+            case .all(let index):
+                guard detail else {
+                    if keywordLists[index].foundCount(in: scratch.matches) != keywordLists[index].uniqueCount { return .fails(nil) }
+                    continue
+                }
+                let list = keywordLists[index]
                 let found = Set(list.found(in: scratch.matches))
                 let missing: [String] = list.words.filter { !found.contains($0) }
                 if !missing.isEmpty {
                     let names: [String] = missing.map { "\"" + $0 + "\"" }
-                    return .fails(describeFailure ? "all: missing " + names.joined(separator: ", ") : nil)
+                    return .fails("all: missing " + names.joined(separator: ", "))
                 }
                 evidence.append(.keywordsFound(condition: "all", keywords: list.words))
-            case .none(let list):
+            case .none(let index):
+                guard detail else {
+                    if keywordLists[index].anyFound(in: scratch.matches) { return .fails(nil) }
+                    continue
+                }
+                let list = keywordLists[index]
                 let present = list.found(in: scratch.matches)
                 if !present.isEmpty {
                     let names: [String] = present.map { "\"" + $0 + "\"" }
-                    return .fails(describeFailure ? "none: found " + names.joined(separator: ", ") : nil)
+                    return .fails("none: found " + names.joined(separator: ", "))
                 }
                 evidence.append(.keywordsAbsent(count: list.words.count))
             case .bound(let measure, let kind, let limit):
@@ -301,31 +270,35 @@ public struct Classifier: Sendable {
                 if measure == .words, value == PromptMeasurements.notCounted {
                     if let exact = state.words {
                         value = exact
-                    } else {
+                    } else if detail {
                         value = WordCounter.count(prompt)
                         state.words = value
+                    } else {
+                        // Count only as far as the bound needs: enough to tell the answer.
+                        value = WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
                     }
                 }
                 if kind == .min ? value < limit : value > limit {
+                    guard detail else { return .fails(nil) }
                     let symbol = kind == .min ? "<" : ">"
-                    return .fails(describeFailure ? "\(measure.rawValue) \(value) \(symbol) \(kind.rawValue)_\(measure.rawValue) \(limit)" : nil)
+                    return .fails("\(measure.rawValue) \(value) \(symbol) \(kind.rawValue)_\(measure.rawValue) \(limit)")
                 }
-                evidence.append(.measure(measure, value: value, bound: kind, limit: limit))
+                if detail { evidence.append(.measure(measure, value: value, bound: kind, limit: limit)) }
             case .hasCode(let expected):
                 let actual = state.hasCode ?? CodeDetector.containsCode(prompt)
                 state.hasCode = actual
-                if actual != expected { return .fails(describeFailure ? "has_code: the prompt \(actual ? "contains" : "contains no") code" : nil) }
-                evidence.append(.hasCode(actual))
-            case .tier(let tiers):
-                guard let tier = context.tier, tiers.contains(tier) else {
-                    return .fails(describeFailure ? (context.tier.map { "tier \"\($0)\" is not listed" } ?? "tier: no tier given (--tier or MODELROUTE_TIER)") : nil)
+                if actual != expected { return .fails(detail ? "has_code: the prompt \(actual ? "contains" : "contains no") code" : nil) }
+                if detail { evidence.append(.hasCode(actual)) }
+            case .tier(let index):
+                guard let tier = context.tier, tierSets[index].contains(tier) else {
+                    return .fails(detail ? (context.tier.map { "tier \"\($0)\" is not listed" } ?? "tier: no tier given (--tier or MODELROUTE_TIER)") : nil)
                 }
-                evidence.append(.tier(tier))
+                if detail { evidence.append(.tier(tier)) }
             case .hours(let window):
                 let current = state.hour ?? context.localHour
                 state.hour = current
-                if !window.contains(hour: current) { return .fails(describeFailure ? "local hour \(current) is outside \(window)" : nil) }
-                evidence.append(.hour(current, window: window))
+                if !window.contains(hour: current) { return .fails(detail ? "local hour \(current) is outside \(window)" : nil) }
+                if detail { evidence.append(.hour(current, window: window)) }
             }
         }
         return .holds(evidence)
@@ -339,8 +312,10 @@ public struct Classifier: Sendable {
 
     /// The decision for `--route NAME` or `--model NAME`, measured like any other prompt.
     public func override(route: String?, model: String?, prompt: String) throws(RoutingError) -> RoutingDecision {
-        var measured = classify(prompt, context: ClassificationContext()).features
-        measured.hasCode = nil
+        var text = prompt
+        let scratch = ClassifierScratch(classifier: self)
+        // A Swift String is always valid UTF-8, so it always measures.
+        let measured = text.withUTF8 { measure($0, scratch: scratch) } ?? PromptMeasurements()
         if let route {
             guard let config = table.route(named: route) else {
                 throw .unknownRoute(route, known: table.routes.map(\.name))

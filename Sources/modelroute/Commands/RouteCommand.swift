@@ -57,21 +57,17 @@ enum RouteCommand: Command {
         append customAppend: RecordAppender? = nil, table givenTable: RoutingTable? = nil, catchesInterrupts: Bool = false
     ) async throws -> ExitCode {
         let options = try CallOptions(arguments, environment: context.environment)
+        if options.dryRun {
+            let routed = try route(arguments, options: options, context: context, table: givenTable)
+            return DryRun.run(
+                prompt: routed.prompt, classifier: routed.classifier, decision: routed.decision, explain: options.explain, context: context,
+                classification: routed.classification)
+        }
         let transport = HTTPTransport()
         defer { transport.shutdown() }
-        if !options.offline && !options.dryRun { transport.warmUp() }
-        let prompt = try readPrompt(arguments, context: context)
-        let table = try givenTable ?? CommonOptions.loadTable(arguments, context: context)
-        let classification = CommonOptions.classificationContext(arguments, context: context)
-        let decision: RoutingDecision
-        if options.route != nil || options.model != nil {
-            decision = try Classifier(table: table).override(route: options.route, model: options.model, prompt: prompt)
-        } else {
-            decision = Classifier(table: table).classify(prompt, context: classification)
-        }
-        if options.dryRun {
-            return try DryRun.run(prompt: prompt, table: table, decision: decision, explain: options.explain, context: context, classification: classification)
-        }
+        if !options.offline { transport.warmUp() }
+        let routed = try route(arguments, options: options, context: context, table: givenTable)
+        let (prompt, table, decision) = (routed.prompt, routed.classifier.table, routed.decision)
         guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
@@ -101,12 +97,16 @@ enum RouteCommand: Command {
 
         let monitor = catchesInterrupts ? InterruptMonitor(signal: cancellation) : nil
         defer { monitor?.stop() }
+        func record(of outcome: CallOutcome) -> LedgerRecord {
+            CallRecord.make(
+                outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
+                finishedAt: context.now(), id: CallRecord.newID())
+        }
         do throws(ProviderError) {
             _ = try runner.preflight(decision: decision)
         } catch {
             // A missing key is found before any network; the call still gets its record.
-            let failed = CallOutcome(model: decision.model, status: .error, error: error)
-            if let logError = log(failed, decision: decision, table: table, prompt: prompt, options: options, context: context, append: append) {
+            if let logError = append(record(of: CallOutcome(model: decision.model, status: .error, error: error))) {
                 context.diagnose("the call was not logged: " + logError.message)
             }
             throw error
@@ -117,9 +117,7 @@ enum RouteCommand: Command {
             if !outcome.text.hasSuffix("\n") { stdout.write("\n") }
             stdout.flush()
         }
-        let record = CallRecord.make(
-            outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
-            finishedAt: context.now(), id: CallRecord.newID())
+        let record = record(of: outcome)
         if options.json && outcome.status == .ok {
             stdout.write(jsonSummary(record, content: outcome.text) + "\n")
             stdout.flush()
@@ -142,15 +140,21 @@ enum RouteCommand: Command {
         }
     }
 
-    /// Builds and appends the record of a call that never reached the network.
-    private static func log(
-        _ outcome: CallOutcome, decision: RoutingDecision, table: RoutingTable, prompt: String, options: CallOptions,
-        context: CommandContext, append: RecordAppender
-    ) -> LedgerError? {
-        let record = CallRecord.make(
-            outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
-            finishedAt: context.now(), id: CallRecord.newID())
-        return append(record)
+    /// Reads the prompt, loads the table and decides the route: what a call and a dry run share.
+    private static func route(
+        _ arguments: ParsedArguments, options: CallOptions, context: CommandContext, table givenTable: RoutingTable?
+    ) throws -> (prompt: String, classifier: Classifier, classification: ClassificationContext, decision: RoutingDecision) {
+        let prompt = try readPrompt(arguments, context: context)
+        let table = try givenTable ?? CommonOptions.loadTable(arguments, context: context)
+        let classification = CommonOptions.classificationContext(arguments, context: context)
+        let classifier = Classifier(table: table)
+        let decision: RoutingDecision
+        if options.route != nil || options.model != nil {
+            decision = try classifier.override(route: options.route, model: options.model, prompt: prompt)
+        } else {
+            decision = classifier.classify(prompt, context: classification)
+        }
+        return (prompt, classifier, classification, decision)
     }
 
     /// The prompt: the arguments joined with spaces, else standard input without the
