@@ -169,7 +169,7 @@ public struct Classifier: Sendable {
             return PromptMeasurements(words: words, chars: chars, tokens: (chars + counts.extraQuarters + 3) / 4, lines: lines)
         }
         scratch.matches.removeAll()
-        guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding) else { return nil }
+        guard let measurements = scratch.scanner.scan(prompt, fold: needsFolding, folds: &scratch.folds) else { return nil }
         if needsFolding {
             automaton.search(scratch.scanner.foldedText, count: scratch.scanner.foldedCount, into: &scratch.matches)
         }

@@ -2,17 +2,15 @@
 import Glibc
 #endif
 
-/// Reads a prompt once: validates its UTF-8, counts words, characters, tokens and
-/// lines, and writes its case-folded form (white space runs collapsed to one space)
-/// for keyword matching. Holds reusable buffers, so one scanner serves a stream of
-/// prompts without allocating; it belongs to one thread at a time.
+/// The careful path for prompts the one-pass keyword scan leaves alone (invalid UTF-8,
+/// a case fold that changes length): validates the UTF-8, measures the prompt, and
+/// writes its case-folded form (white space runs collapsed to one space) for keyword
+/// matching. Holds a reusable buffer; it belongs to one thread at a time.
 public final class PromptScanner {
     private var folded: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// Length of the folded text of the last prompt scanned.
     private(set) var foldedCount = 0
-    /// Case folds of non-ASCII scalars seen so far.
-    private var foldCache: [UInt32: [UInt8]] = [:]
 
     public init() {
         capacity = 4096
@@ -26,9 +24,18 @@ public final class PromptScanner {
     /// The folded text of the last prompt scanned with `fold: true`.
     var foldedText: UnsafePointer<UInt8> { UnsafePointer(folded) }
 
+    /// Byte offset of the first invalid UTF-8 sequence found by the last `scan`.
+    public private(set) var invalidOffset: Int?
+
     /// Measures a prompt and, when `fold` is true, folds it. Returns nil when the bytes
     /// are not valid UTF-8, with `invalidOffset` set to the first bad byte.
     public func scan(_ text: UnsafeBufferPointer<UInt8>, fold: Bool) -> PromptMeasurements? {
+        var folds = FoldTable()
+        return scan(text, fold: fold, folds: &folds)
+    }
+
+    /// `scan(_:fold:)` with the caller's fold cache.
+    func scan(_ text: UnsafeBufferPointer<UInt8>, fold: Bool, folds: inout FoldTable) -> PromptMeasurements? {
         invalidOffset = nil
         if fold { reserve(text.count * 3 + 8) }
         guard let base = text.baseAddress, text.count > 0 else {
@@ -37,78 +44,61 @@ public final class PromptScanner {
         }
         let count = text.count
         var out = 0
-        var lastWasSpace: UInt8 = 1  // drops leading white space from the folded text
-        var words = 0
+        var lastWasSpace = true  // drops leading white space from the folded text
         var continuationBytes = 0  // bytes after the first of each non-ASCII scalar
         var extraQuarters = 0  // quarter-tokens beyond one per scalar
-        var newlines = 0
         var index = 0
         let output = folded
-        let spaceTable = TextFolding.asciiSpace
-        let foldTable = TextFolding.asciiFoldOrSpace
-        let valid: Bool = spaceTable.withUnsafeBufferPointer { spaceTable in
-            foldTable.withUnsafeBufferPointer { foldTable in
-                while index < count {
-                    let byte = base[index]
-                    if byte < 0x80 {
-                        // Branch-free: a white space byte is written as ' ' but only kept
-                        // when the previous byte was not white space.
-                        let isSpace = spaceTable[Int(byte)]
-                        words &+= Int((1 &- isSpace) & lastWasSpace)
-                        newlines &+= byte == 0x0A ? 1 : 0
-                        if fold {
-                            output[out] = foldTable[Int(byte)]
-                            out &+= Int(1 &- (isSpace & lastWasSpace))
-                        }
-                        lastWasSpace = isSpace
-                        index &+= 1
-                        continue
-                    }
-                    guard let (value, length) = PromptScanner.decode(base, index, count) else {
-                        invalidOffset = index
-                        return false
-                    }
-                    index &+= length
-                    continuationBytes &+= length &- 1
-                    extraQuarters &+= TokenEstimator.weight(value) - 1
-                    if TextFolding.isWhitespace(value) {
-                        if fold && lastWasSpace == 0 {
-                            output[out] = 0x20
-                            out &+= 1
-                        }
-                        lastWasSpace = 1
-                        continue
-                    }
-                    words &+= Int(lastWasSpace)
-                    lastWasSpace = 0
-                    if fold {
-                        for byte in foldedBytes(value) {
-                            output[out] = byte
-                            out &+= 1
-                        }
-                    }
+        func emit(space: Bool) {
+            if space && lastWasSpace { return }
+            if fold && space {
+                output[out] = 0x20
+                out &+= 1
+            }
+            lastWasSpace = space
+        }
+        while index < count {
+            let byte = base[index]
+            if byte < 0x80 {
+                let space = TextFolding.asciiSpace[Int(byte)] == 1
+                emit(space: space)
+                if fold && !space {
+                    output[out] = TextFolding.asciiLowercase[Int(byte)]
+                    out &+= 1
                 }
-                return true
+                index &+= 1
+                continue
+            }
+            guard let (value, length) = PromptScanner.decode(base, index, count) else {
+                invalidOffset = index
+                return nil
+            }
+            index &+= length
+            continuationBytes &+= length &- 1
+            extraQuarters &+= TokenEstimator.weight(value) - 1
+            let action = folds.action(for: value)
+            emit(space: action == .space)
+            guard fold else { continue }
+            switch action {
+            case .space:
+                break
+            case .feed(let packed):
+                for offset in 0..<length {
+                    output[out] = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
+                    out &+= 1
+                }
+            case .bail:
+                for byte in TextFolding.foldedUTF8(value) {
+                    output[out] = byte
+                    out &+= 1
+                }
             }
         }
-        guard valid else { return nil }
-        if fold && out > 0 && lastWasSpace == 1 { out -= 1 }  // no trailing space
+        if fold && out > 0 && lastWasSpace { out -= 1 }  // no trailing space
         foldedCount = out
         let chars = count - continuationBytes
-        let quarters = chars + extraQuarters
-        // A final line break ends the last line rather than starting another, as in `wc -l` plus an unterminated last line.
-        let lines = chars == 0 ? 0 : newlines + (base[count - 1] == 0x0A ? 0 : 1)
-        return PromptMeasurements(words: words, chars: chars, tokens: (quarters + 3) / 4, lines: lines)
-    }
-
-    /// Byte offset of the first invalid UTF-8 sequence found by the last `scan`.
-    public private(set) var invalidOffset: Int?
-
-    private func foldedBytes(_ value: UInt32) -> [UInt8] {
-        if let cached = foldCache[value] { return cached }
-        let bytes = TextFolding.foldedUTF8(value)
-        if foldCache.count < 65_536 { foldCache[value] = bytes }
-        return bytes
+        return PromptMeasurements(
+            words: WordCounter.count(text), chars: chars, tokens: (chars + extraQuarters + 3) / 4, lines: LineCounter.lines(in: text))
     }
 
     private func reserve(_ needed: Int) {

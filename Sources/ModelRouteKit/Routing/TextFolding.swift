@@ -12,21 +12,11 @@ enum TextFolding {
     /// ASCII byte → 1 for white space, else 0.
     static let asciiSpace: [UInt8] = (0...255).map { (0x09...0x0D).contains($0) || $0 == 0x20 ? 1 : 0 }
 
-    /// ASCII byte → its lowercase byte, with every white space byte mapped to ' '.
-    static let asciiFoldOrSpace: [UInt8] = (0...255).map { asciiSpace[$0] == 1 ? 0x20 : asciiLowercase[$0] }
-
-    static let whitespaceFlag: UInt8 = 1
-    static let wordFlag: UInt8 = 2
-
-    /// ASCII byte → flags: white space (space, tab, LF, VT, FF, CR) or word character (letter, digit, `_`).
-    static let asciiFlags: [UInt8] = (0...255).map { value in
+    /// ASCII byte → whether it is a word character (letter, digit, `_`).
+    static let asciiWord: [Bool] = (0...255).map { value in
         let byte = UInt8(value)
-        switch byte {
-        case 0x09...0x0D, 0x20: return whitespaceFlag
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
-            return wordFlag
-        default: return 0
-        }
+        return (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
     }
 
     /// Whether a non-ASCII scalar is white space (Unicode White_Space).
@@ -42,7 +32,7 @@ enum TextFolding {
     /// `_` and combining marks, except in scripts written without spaces between words
     /// (CJK, kana), where every character edge is a boundary.
     static func isWordCharacter(_ value: UInt32) -> Bool {
-        if value < 0x80 { return asciiFlags[Int(value)] & wordFlag != 0 }
+        if value < 0x80 { return asciiWord[Int(value)] }
         if TokenEstimator.isDenseScript(value) && !(0xAC00...0xD7AF).contains(value) { return false }
         guard let scalar = Unicode.Scalar(value) else { return false }
         let properties = scalar.properties
@@ -78,7 +68,7 @@ enum TextFolding {
         var pendingSpace = false
         for scalar in keyword.unicodeScalars {
             let value = scalar.value
-            let isSpace = value < 0x80 ? asciiFlags[Int(value)] & whitespaceFlag != 0 : isWhitespace(value)
+            let isSpace = value < 0x80 ? asciiSpace[Int(value)] == 1 : isWhitespace(value)
             if isSpace {
                 pendingSpace = !output.isEmpty
                 continue
