@@ -133,8 +133,7 @@ public struct ClassifyRun {
             if descriptor < 0 || FileReader.isDirectory(input) {
                 let reason = descriptor < 0 ? FileReader.failure(errno).reason : "it is a directory"
                 if descriptor >= 0 { close(descriptor) }
-                stderr.write("modelroute: cannot read \(input): \(reason)\n")
-                summary.unreadableFiles += 1
+                report(.unreadable(file: input, reason: reason))
                 continue
             }
             defer { close(descriptor) }
@@ -194,9 +193,14 @@ public struct ClassifyRun {
                 for index in batch.indices { emit(workers[index], file: name) }
             }
         } catch {
-            stderr.write("modelroute: cannot read \(name): \(error)\n")
-            summary.unreadableFiles += 1
+            report(.unreadable(file: name, reason: "\(error)"))
         }
+    }
+
+    /// Reports a file that could not be read; the others are still read.
+    private mutating func report(_ error: ClassifyInputError) {
+        stderr.write("modelroute: \(error.message)\n")
+        summary.unreadableFiles += 1
     }
 
     /// Prints a worker's rows with their running index, its problems, and adds up its totals.
