@@ -56,7 +56,7 @@ public struct ClassifyRun {
         public var showProgress = false
         public var context = ClassificationContext()
         /// Threads classifying at once; by default one per core.
-        public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var threads = Processors.online
         /// Bytes per chunk handed to a thread (JSONL and line files).
         public var chunkSize = 1 << 20
 

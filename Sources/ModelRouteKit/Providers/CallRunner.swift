@@ -100,12 +100,11 @@ public struct CallRunner: Sendable {
 
     /// Checks the first model before any network: its key and header variables.
     /// A failure here is a configuration error (exit 78).
-    public func preflight(decision: RoutingDecision) throws(ProviderError) -> [String] {
+    public func preflight(decision: RoutingDecision) throws(ProviderError) {
         let candidates = CallTarget.candidates(for: decision, table: table, offline: offline)
         _ = try CallTarget.prepare(
             modelName: candidates[0], table: table, route: table.route(named: decision.route), environment: environment,
             offline: offline, timeoutOverride: timeoutOverride)
-        return candidates
     }
 
     /// Makes the call. Never throws: every ending is an outcome with a status.
@@ -232,7 +231,7 @@ public struct CallRunner: Sendable {
             return false
         }
         if usage.inputTokens == nil {
-            usage.inputTokens = TokenEstimator.estimate(request.prompt) + (request.system.map(TokenEstimator.estimate) ?? 0)
+            usage.inputTokens = request.estimatedInputTokens
         }
         if usage.outputTokens == nil { usage.outputTokens = TokenEstimator.estimate(answer) }
         return true

@@ -31,7 +31,6 @@ public enum MockProvider {
 
     /// Estimated usage for a request and its answer.
     public static func usage(for request: ChatRequest, answer: String) -> TokenUsage {
-        let input = TokenEstimator.estimate(request.prompt) + (request.system.map(TokenEstimator.estimate) ?? 0)
-        return TokenUsage(inputTokens: input, outputTokens: TokenEstimator.estimate(answer), cachedInputTokens: nil)
+        TokenUsage(inputTokens: request.estimatedInputTokens, outputTokens: TokenEstimator.estimate(answer), cachedInputTokens: nil)
     }
 }

@@ -44,6 +44,12 @@ public struct ChatRequest: Sendable, Equatable {
         self.temperature = temperature
         self.stream = stream
     }
+
+    /// Input tokens estimated from the text sent (prompt and system prompt), for when a
+    /// provider reports none.
+    public var estimatedInputTokens: Int {
+        TokenEstimator.estimate(prompt) + (system.map(TokenEstimator.estimate) ?? 0)
+    }
 }
 
 /// An HTTP request ready to send: a full URL, headers and a JSON body.

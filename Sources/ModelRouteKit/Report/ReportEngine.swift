@@ -57,8 +57,7 @@ public enum ReportEngine {
 
     /// Reads `files` (already resolved) and sums them as `request` asks.
     public static func run(_ request: ReportRequest, files: [String]) throws(ReportError) -> ReportResult {
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let workers = request.workers > 0 ? request.workers : cores
+        let workers = request.workers > 0 ? request.workers : Processors.online
         let tasks = try plan(files: files, workers: workers, splitAt: request.minimumSplitBytes)
         let shared = SharedRun()
         let threadCount = min(workers, max(1, tasks.count))

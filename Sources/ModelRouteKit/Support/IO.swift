@@ -169,3 +169,9 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Facts about the machine that decide how much work runs at once.
+public enum Processors {
+    /// Cores online (at least 1): the number of threads bulk work (classify, report) uses.
+    public static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

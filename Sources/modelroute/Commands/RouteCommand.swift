@@ -103,7 +103,7 @@ enum RouteCommand: Command {
                 finishedAt: context.now(), id: CallRecord.newID())
         }
         do throws(ProviderError) {
-            _ = try runner.preflight(decision: decision)
+            try runner.preflight(decision: decision)
         } catch {
             // A missing key is found before any network; the call still gets its record.
             if let logError = append(record(of: CallOutcome(model: decision.model, status: .error, error: error))) {
