@@ -26,7 +26,7 @@ public struct LedgerWriter: Sendable {
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
             if errno == EINTR { continue }
-            throw .cannotLock(path: path, reason: LedgerError.text(errno))
+            throw .cannotLock(path: path, reason: SystemError.text(errno))
         }
         // A writer killed mid-line (or a full disk) can leave the file without a final
         // newline; starting on a fresh line keeps that damage to the one broken line.
@@ -40,9 +40,9 @@ public struct LedgerWriter: Sendable {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .cannotWrite(path: path, reason: LedgerError.text(errno))
+                throw .cannotWrite(path: path, reason: SystemError.text(errno))
             }
-            if written == 0 { throw .cannotWrite(path: path, reason: LedgerError.text(ENOSPC)) }
+            if written == 0 { throw .cannotWrite(path: path, reason: SystemError.text(ENOSPC)) }
             offset += written
         }
     }
@@ -63,7 +63,7 @@ public struct LedgerWriter: Sendable {
         guard descriptor >= 0 else {
             let code = errno
             if code == EISDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
-            throw .cannotOpen(path: path, reason: LedgerError.text(code))
+            throw .cannotOpen(path: path, reason: SystemError.text(code))
         }
         return descriptor
     }
@@ -85,7 +85,7 @@ public struct LedgerWriter: Sendable {
         for component in components where !component.isEmpty {
             current += "/" + component
             if mkdir(current, 0o700) != 0, errno != EEXIST {
-                throw .cannotCreateDirectory(path: current, reason: LedgerError.text(errno))
+                throw .cannotCreateDirectory(path: current, reason: SystemError.text(errno))
             }
         }
     }
@@ -132,7 +132,4 @@ public enum LedgerError: ModelRouteError, Equatable {
 
     /// Always 1 (`failure`), as the README's exit status table says.
     public var exitCode: ExitCode { .failure }
-
-    /// The C library's text for an errno value.
-    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

@@ -33,7 +33,7 @@ public enum ReportEngine {
                 var info = stat()
                 guard stat(path, &info) == 0 else {
                     if errno == ENOENT || errno == ENOTDIR { throw .missingLog(path: path, isDefault: isDefault) }
-                    throw .unreadableLog(path: path, reason: String(cString: strerror(errno)))
+                    throw .unreadableLog(path: path, reason: SystemError.text(errno))
                 }
                 files.append(path)
             }
@@ -90,10 +90,10 @@ public enum ReportEngine {
         var tasks: [Task] = []
         for (index, path) in files.enumerated() {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: String(cString: strerror(errno))) }
+            guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
             defer { close(descriptor) }
             var info = stat()
-            guard fstat(descriptor, &info) == 0 else { throw .unreadableLog(path: path, reason: String(cString: strerror(errno))) }
+            guard fstat(descriptor, &info) == 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
             let size = Int(info.st_size)
             let pieces = size >= minimumSplitBytes ? workers : 1
             var start = 0
@@ -266,7 +266,7 @@ struct Worker {
     /// Reads one piece of a file.
     mutating func process(_ task: ReportEngine.Task, taskIndex: Int, path: String) throws(ReportError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
         defer { close(descriptor) }
         var line = 0
         var carried = 0
@@ -281,7 +281,7 @@ struct Worker {
                 }
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw .readFailed(path: path, reason: String(cString: strerror(errno)))
+                    throw .readFailed(path: path, reason: SystemError.text(errno))
                 }
             }
             offset += count

@@ -46,6 +46,6 @@ public enum FileReader {
 
     /// A failure for errno `code`.
     public static func failure(_ code: Int32) -> Failure {
-        Failure(reason: code == ENOENT ? "no such file" : String(cString: strerror(code)), code: code)
+        Failure(reason: code == ENOENT ? "no such file" : SystemError.text(code), code: code)
     }
 }

@@ -156,7 +156,10 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
         self.code = code
     }
 
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    public var description: String { "\(operation): \(SystemError.text(code))" }
+
+    /// The system's words for an errno value.
+    public static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// `read(2)` that retries when interrupted by a signal.
     public static func readRetryingInterrupts(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
