@@ -490,8 +490,8 @@ struct ProgressLine {
         self.sink = sink
     }
 
+    /// Called once per chunk printed, with the prompts printed so far.
     mutating func tick(prompts: Int) {
-        guard prompts & 1023 == 0 else { return }
         let elapsed = MonotonicClock.now() - start
         guard elapsed > 0.5, elapsed - lastDraw > 0.2 else { return }
         lastDraw = elapsed
