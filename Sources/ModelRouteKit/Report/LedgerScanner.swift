@@ -243,11 +243,11 @@ struct LedgerScanner {
     private mutating func skipString(_ c: inout Cursor) -> Bool {
         guard let span = c.string() else { return false }
         if span.flags == 0 { return true }
-        if span.flags & Cursor.hasEscape == 0 { return UTF8Validation.isValid(span.start, span.count) }
+        if span.flags & Cursor.hasEscape == 0 { return UTF8Decoding.isValid(span.start, span.count) }
         guard unescape(span) else { return false }
         return scratch.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return true }
-            return UTF8Validation.isValid(base, buffer.count)
+            return UTF8Decoding.isValid(base, buffer.count)
         }
     }
 
@@ -267,7 +267,7 @@ struct LedgerScanner {
         while true {
             // Keys with escapes are rare; the general decoder handles them.
             guard let name = c.string(), name.flags & Cursor.hasEscape == 0 else { return false }
-            if name.flags != 0, !UTF8Validation.isValid(name.start, name.count) { return false }
+            if name.flags != 0, !UTF8Decoding.isValid(name.start, name.count) { return false }
             for other in tagKeys where other.count == name.count && memcmp(other.start, name.start, name.count) == 0 {
                 return false  // a duplicate key: the general decoder rejects the line
             }

@@ -31,7 +31,7 @@ struct ValueInterner {
             }
             slot = (slot + 1) & mask
         }
-        guard UTF8Validation.isValid(start, length) else { return nil }
+        guard UTF8Decoding.isValid(start, length) else { return nil }
         let number = Int32(spans.count)
         spans.append((storage.count, length))
         hashes.append(hash)
@@ -78,44 +78,5 @@ struct ValueInterner {
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(number)
         }
-    }
-}
-
-/// UTF-8 validation without building a String, with the same rules as Swift's
-/// `String(validating:)` (no overlong forms, no surrogates, nothing above U+10FFFF).
-enum UTF8Validation {
-    /// Whether `length` bytes at `start` are valid UTF-8.
-    static func isValid(_ start: UnsafePointer<UInt8>, _ length: Int) -> Bool {
-        var index = 0
-        while index < length {
-            let lead = start[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            let need: Int
-            var lower: UInt8 = 0x80
-            var upper: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: need = 1
-            case 0xE0: need = 2; lower = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: need = 2
-            case 0xED: need = 2; upper = 0x9F
-            case 0xF0: need = 3; lower = 0x90
-            case 0xF1...0xF3: need = 3
-            case 0xF4: need = 3; upper = 0x8F
-            default: return false
-            }
-            guard index + need < length else { return false }
-            let second = start[index + 1]
-            guard second >= lower, second <= upper else { return false }
-            var offset = 2
-            while offset <= need {
-                guard start[index + offset] & 0xC0 == 0x80 else { return false }
-                offset += 1
-            }
-            index += need + 1
-        }
-        return true
     }
 }

@@ -350,7 +350,7 @@ enum WordCounter {
                     isSpace = spaceTable[Int(byte)]
                     index &+= 1
                 } else {
-                    guard let (value, length) = PromptScanner.decode(base, index, count) else { index &+= 1; continue }
+                    guard let (value, length) = UTF8Decoding.decode(base, index, count) else { index &+= 1; continue }
                     isSpace = TextFolding.isWhitespace(value) ? 1 : 0
                     index &+= length
                 }

@@ -213,7 +213,7 @@ struct KeywordAutomaton: Sendable {
                             continue
                         }
                         if index >= count { break }
-                        guard let (value, length) = PromptScanner.decode(base, index, count) else {
+                        guard let (value, length) = UTF8Decoding.decode(base, index, count) else {
                             bailedOut = true
                             return
                         }
