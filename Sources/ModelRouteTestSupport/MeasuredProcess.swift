@@ -41,6 +41,27 @@ public enum MeasuredProcess {
         return Measurement(seconds: seconds, maxResidentKiB: Int(usage.ru_maxrss), status: exitStatus)
     }
 
+    /// Several runs of one command: the median wall time and the largest peak memory.
+    public struct Repeated: Sendable {
+        public var seconds: Double
+        public var peakKiB: Int
+        public var peakMB: Double { Double(peakKiB) / 1024 }
+    }
+
+    /// Runs a command `runs` times (standard output to `stdoutPath` or /dev/null); a
+    /// non-zero exit is an error.
+    public static func repeated(runs: Int, _ path: String, _ arguments: [String], stdoutPath: String? = nil) throws -> Repeated {
+        var times: [Double] = []
+        var peak = 0
+        for _ in 0..<runs {
+            let result = try run(path, arguments, stdoutPath: stdoutPath)
+            guard result.status == 0 else { throw BenchmarkFailure("\(path) \(arguments.joined(separator: " ")) exited \(result.status)") }
+            times.append(result.seconds)
+            peak = max(peak, result.maxResidentKiB)
+        }
+        return Repeated(seconds: median(times), peakKiB: peak)
+    }
+
     /// The median of some numbers (the mean of the middle two for an even count).
     public static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()

@@ -26,19 +26,19 @@ enum ClassifyBenchmark {
         try PromptCorpus.routingTable(keywordCount: 1000).write(toFile: many, atomically: true, encoding: .utf8)
 
         print("modelroute classify --format jsonl, release build, \(runs) runs each, median wall time (whole process)")
-        let baseline = try measure(runs: runs, "/bin/cat", [large.path])
+        let baseline = try MeasuredProcess.repeated(runs: runs, "/bin/cat", [large.path])
         print(String(format: "  reference: cat %d MB > /dev/null         %7.3f s  %7.0f MB/s", sizeMB, baseline.seconds, large.megabytes / baseline.seconds))
-        var results: [String: (seconds: Double, rss: Int)] = [:]
+        var results: [String: MeasuredProcess.Repeated] = [:]
         for (label, table, file) in [("10 keywords", few, large), ("1000 keywords", many, large), ("1000 keywords, 1/4 file", many, small)] {
-            let result = try measure(runs: runs, binary, ["classify", "--format", "jsonl", "--no-summary", "--routes", table, file.path])
+            let result = try MeasuredProcess.repeated(runs: runs, binary, ["classify", "--format", "jsonl", "--no-summary", "--routes", table, file.path])
             results[label] = result
             let perPrompt = result.seconds / Double(file.prompts) * 1e6
             print(String(format: "  %@ %6.0f MB %7.3f s  %7.0f MB/s  %5.2f µs/prompt  peak RSS %6.1f MB",
-                         label.padding(24) as NSString, file.megabytes, result.seconds, file.megabytes / result.seconds, perPrompt, Double(result.rss) / 1024))
+                         label.padding(24) as NSString, file.megabytes, result.seconds, file.megabytes / result.seconds, perPrompt, result.peakMB))
         }
         if let few = results["10 keywords"], let many = results["1000 keywords"], let quarter = results["1000 keywords, 1/4 file"] {
             print(String(format: "  cost per prompt, 1000 vs 10 keywords: %.2f× (flat is 1.00×)", many.seconds / few.seconds))
-            print(String(format: "  peak memory, full vs 1/4 file: %.2f× (flat is 1.00×)", Double(many.rss) / Double(quarter.rss)))
+            print(String(format: "  peak memory, full vs 1/4 file: %.2f× (flat is 1.00×)", many.peakMB / quarter.peakMB))
             print(String(format: "  target 300 MB/s: %@", (large.megabytes / many.seconds >= 300 ? "met" : "NOT met") as NSString))
         }
     }
@@ -94,18 +94,6 @@ enum ClassifyBenchmark {
         fclose(handle)
         try String(prompts).write(toFile: countPath, atomically: true, encoding: .utf8)
         return PromptFile(path: path, megabytes: Double(written) / 1e6, prompts: prompts)
-    }
-
-    static func measure(runs: Int, _ path: String, _ arguments: [String]) throws -> (seconds: Double, rss: Int) {
-        var times: [Double] = []
-        var rss = 0
-        for _ in 0..<runs {
-            let result = try MeasuredProcess.run(path, arguments)
-            guard result.status == 0 else { throw BenchmarkFailure("\(path) \(arguments.joined(separator: " ")) exited \(result.status)") }
-            times.append(result.seconds)
-            rss = max(rss, result.maxResidentKiB)
-        }
-        return (MeasuredProcess.median(times), rss)
     }
 }
 

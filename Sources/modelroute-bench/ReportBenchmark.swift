@@ -23,9 +23,9 @@ enum ReportBenchmark {
         let large = try log(directory: directory, records: records)
         let small = try log(directory: directory, records: max(1, records / 4))
         print("modelroute report --by model --format json, release build, \(runs) runs each, median wall time (whole process)")
-        var ours: [Int: Measured] = [:]
+        var ours: [Int: MeasuredProcess.Repeated] = [:]
         for file in [large, small] {
-            let result = try measure(runs: runs, binary, ["report", "--by", "model", "--log", file.path, "--format", "json"], output: directory + "/report-output-\(file.records).json")
+            let result = try MeasuredProcess.repeated(runs: runs, binary, ["report", "--by", "model", "--log", file.path, "--format", "json"], stdoutPath: directory + "/report-output-\(file.records).json")
             ours[file.records] = result
             print(String(format: "  modelroute  %9d records %6.0f MB  %7.3f s  %7.0f MB/s  peak RSS %6.1f MB",
                          file.records, file.megabytes, result.seconds, file.megabytes / result.seconds, result.peakMB))
@@ -127,26 +127,6 @@ enum ReportBenchmark {
         let bytes = try LedgerLogGenerator.writeLog(path: path, count: records, seed: 42)
         try "".write(toFile: marker, atomically: true, encoding: .utf8)
         return LogFile(path: path, records: records, megabytes: Double(bytes) / 1e6)
-    }
-
-    /// Median wall time and the largest peak memory of several runs.
-    struct Measured {
-        var seconds: Double
-        var peakKiB: Int
-        var peakMB: Double { Double(peakKiB) / 1024 }
-    }
-
-    /// Runs a command `runs` times; median wall time and the largest peak memory.
-    static func measure(runs: Int, _ path: String, _ arguments: [String], output: String) throws -> Measured {
-        var times: [Double] = []
-        var peak = 0
-        for _ in 0..<runs {
-            let result = try MeasuredProcess.run(path, arguments, stdoutPath: output)
-            guard result.status == 0 else { throw BenchmarkFailure("\(path) \(arguments.joined(separator: " ")) exited \(result.status)") }
-            times.append(result.seconds)
-            peak = max(peak, result.maxResidentKiB)
-        }
-        return Measured(seconds: MeasuredProcess.median(times), peakKiB: peak)
     }
 }
 
