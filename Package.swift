@@ -6,10 +6,14 @@ let package = Package(
     products: [
         .executable(name: "modelroute", targets: ["modelroute"]),
         .library(name: "ModelRouteKit", targets: ["ModelRouteKit"]),
+        // URLSession for https, loaded by modelroute only when a call needs it.
+        .library(name: "ModelRouteURLSession", type: .dynamic, targets: ["ModelRouteURLSession"]),
     ],
     targets: [
         // All logic: routing, providers, the cost ledger and reports.
         .target(name: "ModelRouteKit"),
+        // The one part that links FoundationNetworking; a C interface, no shared Swift types.
+        .target(name: "ModelRouteURLSession"),
         // The command: turns arguments into calls and results into text.
         .executableTarget(name: "modelroute", dependencies: ["ModelRouteKit"]),
         // Speed checks: `swift run -c release modelroute-bench --help`.

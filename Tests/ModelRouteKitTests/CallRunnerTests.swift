@@ -4,10 +4,11 @@ import Testing
 import ModelRouteTestSupport
 
 @Suite struct StreamingCallTests {
-    @Test func anOpenAIStreamPrintsEachPieceAndReportsUsageWithCache() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func anOpenAIStreamPrintsEachPieceAndReportsUsageWithCache(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["Hel", "lo", " world"], input: 30, output: 3, cached: 16))])
         let capture = Capture()
-        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture)
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, client: client)
         #expect(outcome.status == .ok)
         #expect(capture.printedPieces == ["Hel", "lo", " world"])
         #expect(outcome.text == "Hello world")
@@ -21,10 +22,11 @@ import ModelRouteTestSupport
         #expect(request.bodyText.contains(#""include_usage":true"#))
     }
 
-    @Test func anAnthropicStreamReadsUsageFromStartAndDelta() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func anAnthropicStreamReadsUsageFromStartAndDelta(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.sse(Canned.anthropicStream(["Bon", "jour"], input: 20, cacheRead: 100, output: 9))])
         let capture = Capture()
-        let outcome = await call("claude", in: providerTable(baseURL: server.baseURL), capture: capture)
+        let outcome = await call("claude", in: providerTable(baseURL: server.baseURL), capture: capture, client: client)
         #expect(outcome.status == .ok && capture.printed == "Bonjour")
         #expect(outcome.usage == TokenUsage(inputTokens: 120, outputTokens: 9, cachedInputTokens: 100))
         let request = try #require(server.requests.first)
@@ -33,10 +35,11 @@ import ModelRouteTestSupport
         #expect(request.header("anthropic-version") == "2023-06-01")
     }
 
-    @Test func aGeminiStreamEndsAtItsFinishReason() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aGeminiStreamEndsAtItsFinishReason(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.sse(Canned.geminiStream(["Ha", "llo"], input: 9, output: 4, cached: 5))])
         let capture = Capture()
-        let outcome = await call("gemini", in: providerTable(baseURL: server.baseURL), capture: capture)
+        let outcome = await call("gemini", in: providerTable(baseURL: server.baseURL), capture: capture, client: client)
         #expect(outcome.status == .ok && capture.printed == "Hallo")
         #expect(outcome.usage == TokenUsage(inputTokens: 9, outputTokens: 4, cachedInputTokens: 5))
         let request = try #require(server.requests.first)
@@ -44,22 +47,23 @@ import ModelRouteTestSupport
         #expect(request.header("x-goog-api-key") == fakeGeminiKey)
     }
 
-    @Test func streamsSplitAtEveryFewBytesWithCRLFAndKeepAlivesStillParse() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func streamsSplitAtEveryFewBytesWithCRLFAndKeepAlivesStillParse(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .sse(Canned.anthropicStream(["α", "β", "γ"]), lineEnding: "\r\n", splitEvery: 1, pause: 0.0002, keepAlive: true),
             .sse(Canned.openAIStream(["x", "y"]), lineEnding: "\r\n", splitEvery: 7, keepAlive: true, framing: .close),
         ])
         let table = providerTable(baseURL: server.baseURL)
         let first = Capture()
-        #expect(await call("claude", in: table, capture: first).status == .ok)
+        #expect(await call("claude", in: table, capture: first, client: client).status == .ok)
         #expect(first.printed == "αβγ")
         let second = Capture()
-        #expect(await call("solo", in: table, capture: second).status == .ok)
+        #expect(await call("solo", in: table, capture: second, client: client).status == .ok)
         #expect(second.printed == "xy")
     }
 
-    @Test(arguments: [1, 2, 3, 5, 8, 13, 64])
-    func everyProviderStreamSurvivesAnyWriteSize(size: Int) async throws {
+    @Test(arguments: [1, 2, 3, 5, 8, 13, 64], HTTPClient.PlainHTTPClient.allCases)
+    func everyProviderStreamSurvivesAnyWriteSize(size: Int, client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .sse(Canned.openAIStream(["é", "🎉", "z"]), splitEvery: size),
             .sse(Canned.anthropicStream(["é", "🎉", "z"]), lineEnding: "\r\n", splitEvery: size),
@@ -68,16 +72,17 @@ import ModelRouteTestSupport
         let table = providerTable(baseURL: server.baseURL)
         for route in ["solo", "claude", "gemini"] {
             let capture = Capture()
-            let outcome = await call(route, in: table, capture: capture)
+            let outcome = await call(route, in: table, capture: capture, client: client)
             #expect(outcome.status == .ok && capture.printed == "é🎉z", "\(route) with \(size)-byte writes")
             #expect(!outcome.usageEstimated)
         }
     }
 
-    @Test func aLargePromptIsSentWhole() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aLargePromptIsSentWhole(client: HTTPClient.PlainHTTPClient) async throws {
         let prompt = String(repeating: "lorem ipsum ", count: 200_000)  // 2.4 MB
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["ok"]))])
-        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), prompt: prompt)
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), prompt: prompt, client: client)
         #expect(outcome.status == .ok)
         let body = try JSONParser.parse(try #require(server.requests.first).body)
         #expect(body["messages"]?.arrayValue?.last?["content"]?.stringValue == prompt)
@@ -93,18 +98,19 @@ import ModelRouteTestSupport
         #expect(outcome.usage.outputTokens == TokenEstimator.estimate("four words right here"))
     }
 
-    @Test func nonStreamedAnswersParseForEveryProvider() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func nonStreamedAnswersParseForEveryProvider(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .json(Canned.openAIReply("one", input: 11, output: 1, cached: 8)),
             .json(Canned.anthropicReply("two", input: 5, cacheRead: 50, output: 2)),
             .json(Canned.geminiReply("three", input: 7, output: 1, thoughts: 20)),
         ])
         let table = providerTable(baseURL: server.baseURL)
-        let openai = await call("solo", in: table, stream: false)
+        let openai = await call("solo", in: table, stream: false, client: client)
         #expect(openai.text == "one" && openai.usage == TokenUsage(inputTokens: 11, outputTokens: 1, cachedInputTokens: 8))
-        let anthropic = await call("claude", in: table, stream: false)
+        let anthropic = await call("claude", in: table, stream: false, client: client)
         #expect(anthropic.text == "two" && anthropic.usage == TokenUsage(inputTokens: 55, outputTokens: 2, cachedInputTokens: 50))
-        let gemini = await call("gemini", in: table, stream: false)
+        let gemini = await call("gemini", in: table, stream: false, client: client)
         #expect(gemini.text == "three" && gemini.usage == TokenUsage(inputTokens: 7, outputTokens: 21, cachedInputTokens: nil))
         #expect(server.requests.map(\.path) == ["/chat/completions", "/messages", "/models/gemini-test:generateContent"])
         #expect(!server.requests[0].bodyText.contains("stream"))
@@ -112,11 +118,11 @@ import ModelRouteTestSupport
 }
 
 @Suite struct RetryAndFallbackTests {
-    @Test(arguments: [408, 409, 429, 500, 502, 503, 504, 529])
-    func retryableStatusesAreRetriedOnTheSameModel(status: Int) async throws {
+    @Test(arguments: [408, 409, 429, 500, 502, 503, 504, 529], HTTPClient.PlainHTTPClient.allCases)
+    func retryableStatusesAreRetriedOnTheSameModel(status: Int, client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"busy"}}"#, status: status), .sse(Canned.openAIStream(["ok"]))])
         let capture = Capture()
-        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture)
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, client: client)
         #expect(outcome.status == .ok && outcome.attempts == 2 && outcome.fallbackFrom == nil)
         #expect(capture.printed == "ok")
         #expect(capture.said.contains("HTTP \(status)"))
@@ -188,7 +194,8 @@ import ModelRouteTestSupport
         #expect(outcome.usage == TokenUsage(inputTokens: 0, outputTokens: 0) && !outcome.usageEstimated)
     }
 
-    @Test func connectionRefusedIsRetriedThenFallsBack() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func connectionRefusedIsRetriedThenFallsBack(client: HTTPClient.PlainHTTPClient) async throws {
         // Nothing listens on the closed server's port.
         let closed = try TestHTTPServer(responses: [])
         let deadURL = closed.baseURL
@@ -196,16 +203,17 @@ import ModelRouteTestSupport
         let server = try TestHTTPServer(responses: [.sse(Canned.anthropicStream(["up"]))])
         var table = providerTable(baseURL: server.baseURL)
         table.providers[0].baseURL = deadURL
-        let outcome = await call("chat", in: table)
+        let outcome = await call("chat", in: table, client: client)
         #expect(outcome.status == .ok && outcome.model == "claude" && outcome.attempts == 4)
     }
 
-    @Test func aTimeoutIsRetried() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aTimeoutIsRetried(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .json(Canned.openAIReply("late"), delay: 2),
             .json(Canned.openAIReply("on time")),
         ])
-        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL, timeout: 0.3), stream: false)
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL, timeout: 0.3), stream: false, client: client)
         #expect(outcome.status == .ok && outcome.text == "on time" && outcome.attempts == 2)
     }
 
@@ -219,40 +227,43 @@ import ModelRouteTestSupport
 }
 
 @Suite struct BrokenResponseTests {
-    @Test func anHTMLPageIsAClearErrorNamingProviderAndStatus() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func anHTMLPageIsAClearErrorNamingProviderAndStatus(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.html(status: 200), .html(status: 502), .html(status: 502), .html(status: 502)])
         let table = providerTable(baseURL: server.baseURL)
-        let ok = await call("solo", in: table, stream: false)
+        let ok = await call("solo", in: table, stream: false, client: client)
         #expect(ok.status == .error && ok.attempts == 1)
         #expect(ok.error?.message.contains("openai") == true && ok.error?.message.contains("HTTP 200") == true)
         #expect(ok.error?.message.contains("HTML page") == true)
-        let gateway = await call("solo", in: table, stream: false)
+        let gateway = await call("solo", in: table, stream: false, client: client)
         #expect(gateway.attempts == 3 && gateway.error?.message.contains("HTTP 502") == true)
     }
 
-    @Test func truncatedOrMalformedJSONIsAClearError() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func truncatedOrMalformedJSONIsAClearError(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .json(#"{"choices":[{"message":{"content":"cut"#),
             .json(#"{"choices": nope}"#),
             .json(#"{"error":{"message":"model is overloaded"}}"#),
         ])
         let table = providerTable(baseURL: server.baseURL)
-        let truncated = await call("solo", in: table, stream: false)
+        let truncated = await call("solo", in: table, stream: false, client: client)
         #expect(truncated.error?.message.contains("truncated") == true)
-        let malformed = await call("solo", in: table, stream: false)
+        let malformed = await call("solo", in: table, stream: false, client: client)
         #expect(malformed.error?.message.contains("not valid JSON") == true)
-        let errorBody = await call("solo", in: table, stream: false)
+        let errorBody = await call("solo", in: table, stream: false, client: client)
         #expect(errorBody.error?.message.contains("model is overloaded") == true)
         #expect(errorBody.error?.message.contains("HTTP 200") == true)
     }
 
-    @Test func aStreamCutAfterOutputBeganFailsWithoutRetrying() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aStreamCutAfterOutputBeganFailsWithoutRetrying(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .sse(Canned.openAIStream(["partial ", "answer"]), hangUpAfter: 2),
             .sse(Canned.openAIStream(["must not be used"])),
         ])
         let capture = Capture()
-        let outcome = await call("chat", in: providerTable(baseURL: server.baseURL), prompt: "tell me", capture: capture)
+        let outcome = await call("chat", in: providerTable(baseURL: server.baseURL), prompt: "tell me", capture: capture, client: client)
         #expect(outcome.status == .error && outcome.attempts == 1)
         #expect(capture.printed == "partial answer")
         #expect(outcome.error?.exitCode == .temporaryFailure)
@@ -262,13 +273,14 @@ import ModelRouteTestSupport
         #expect(server.requests.count == 1)
     }
 
-    @Test func aStreamCutBeforeAnyOutputIsRetried() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aStreamCutBeforeAnyOutputIsRetried(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [
             .sse(Canned.anthropicStream(["never"]), hangUpAfter: 1),
             .sse(Canned.anthropicStream(["second try"])),
         ])
         let capture = Capture()
-        let outcome = await call("claude", in: providerTable(baseURL: server.baseURL), capture: capture)
+        let outcome = await call("claude", in: providerTable(baseURL: server.baseURL), capture: capture, client: client)
         #expect(outcome.status == .ok && outcome.attempts == 2 && capture.printed == "second try")
     }
 
@@ -298,7 +310,8 @@ import ModelRouteTestSupport
 }
 
 @Suite struct CancellationAndOutputTests {
-    @Test func cancellingMidStreamStopsAtOnceAndReportsCancelled() async throws {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func cancellingMidStreamStopsAtOnceAndReportsCancelled(client: HTTPClient.PlainHTTPClient) async throws {
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(Array(repeating: "tick ", count: 50)), pause: 0.2)])
         let cancellation = CancellationSignal()
         let capture = Capture()
@@ -306,7 +319,7 @@ import ModelRouteTestSupport
             while capture.printedPieces.isEmpty { try? await Task.sleep(nanoseconds: 1_000_000) }
             cancellation.cancel()
         }
-        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, cancellation: cancellation)
+        let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, cancellation: cancellation, client: client)
         await watcher.value
         #expect(outcome.status == .cancelled && outcome.error == .cancelled)
         #expect(capture.printedPieces.count < 50)
@@ -356,7 +369,7 @@ import ModelRouteTestSupport
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["no"]))])
         let table = providerTable(baseURL: server.baseURL)
         let runner = CallRunner(
-            table: table, environment: [:], transport: HTTPTransport(), cancellation: CancellationSignal(), output: nil,
+            table: table, environment: [:], transport: HTTPClient(), cancellation: CancellationSignal(), output: nil,
             diagnostics: { _ in })
         #expect(throws: ProviderError.missingAPIKey(provider: "openai", variable: "TEST_OPENAI_KEY")) {
             try runner.preflight(decision: decision("chat", in: table))

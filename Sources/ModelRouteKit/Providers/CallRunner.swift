@@ -64,7 +64,7 @@ public struct CallRunner: Sendable {
     /// Overrides every provider's timeout (`--timeout`).
     public var timeoutOverride: Double?
     /// The HTTP client.
-    public var transport: HTTPTransport
+    public var transport: any HTTPTransport
     /// Ctrl-C's switch.
     public var cancellation: CancellationSignal
     /// Receives each streamed piece; returns false once the reader is gone (EPIPE).
@@ -81,7 +81,7 @@ public struct CallRunner: Sendable {
 
     public init(
         table: RoutingTable, environment: [String: String], offline: Bool = false, timeoutOverride: Double? = nil,
-        transport: HTTPTransport, cancellation: CancellationSignal, output: (@Sendable (String) -> Bool)?,
+        transport: any HTTPTransport, cancellation: CancellationSignal, output: (@Sendable (String) -> Bool)?,
         diagnostics: @escaping @Sendable (String) -> Void, verbose: Bool = false,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -466,7 +466,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
                 if state.outputBegan {
                     return fail(.streamInterrupted(provider: provider, model: model, status: state.status, detail: detail), retryable: false)
                 }
-                return fail(.connection(provider: provider, model: model, detail: detail), retryable: !lasting)
+                return fail(.connection(provider: provider, model: model, detail: detail, lasting: lasting), retryable: !lasting)
             case .completed:
                 break
             }

@@ -13,8 +13,9 @@ public enum ProviderError: ModelRouteError, Equatable {
     case noMockProvider(table: String)
     /// The server answered with an error status; `message` is the provider's own words.
     case http(provider: String, model: String, status: Int, message: String, keyVariable: String?)
-    /// The connection could not be made or broke before the answer began.
-    case connection(provider: String, model: String, detail: String)
+    /// The connection could not be made or broke before the answer began. `lasting`
+    /// marks what trying again cannot fix (a TLS certificate, a missing library): 69, not 75.
+    case connection(provider: String, model: String, detail: String, lasting: Bool = false)
     /// No response or no next piece within the timeout.
     case timeout(provider: String, model: String, seconds: Double)
     /// The body is not what the format promises (HTML, truncated JSON, a missing field, an error inside a 200).
@@ -43,7 +44,8 @@ public enum ProviderError: ModelRouteError, Equatable {
     public var isTemporary: Bool {
         switch self {
         case .http(_, _, let status, _, _): return ProviderError.retryableStatuses.contains(status)
-        case .connection, .timeout, .streamInterrupted: return true
+        case .connection(_, _, _, let lasting): return !lasting
+        case .timeout, .streamInterrupted: return true
         case .allFailed(_, _, let temporary): return temporary
         default: return false
         }
@@ -66,7 +68,7 @@ public enum ProviderError: ModelRouteError, Equatable {
             var text = "\(provider) (model \(model)) answered HTTP \(status): \(message)"
             if status == 401 || status == 403, let keyVariable { text += "; check the API key in \(keyVariable)" }
             return text
-        case .connection(let provider, let model, let detail):
+        case .connection(let provider, let model, let detail, _):
             return "\(provider) (model \(model)): \(detail)"
         case .timeout(let provider, let model, let seconds):
             return "\(provider) (model \(model)): no answer within \(Self.format(seconds)) s (raise it with --timeout or timeout_s)"

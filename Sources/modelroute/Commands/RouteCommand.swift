@@ -63,11 +63,14 @@ enum RouteCommand: Command {
                 prompt: routed.prompt, classifier: routed.classifier, decision: routed.decision, explain: options.explain, context: context,
                 classification: routed.classification)
         }
-        let transport = HTTPTransport()
+        let transport = HTTPClient(plainHTTP: options.httpClient)
         defer { transport.shutdown() }
-        if !options.offline { transport.warmUp() }
         let routed = try route(arguments, options: options, context: context, table: givenTable)
         let (prompt, table, decision) = (routed.prompt, routed.classifier.table, routed.decision)
+        if !options.offline {
+            let candidates = CallTarget.candidates(for: decision, table: table, offline: false)
+            transport.warmUp(for: candidates.compactMap { table.model(named: $0).flatMap { table.provider(named: $0.provider) }?.baseURL })
+        }
         guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
@@ -223,6 +226,8 @@ struct CallOptions: Sendable {
     var explain: Bool
     /// `--verbose`.
     var verbose: Bool
+    /// `$MODELROUTE_HTTP_CLIENT`: which client serves plain http URLs.
+    var httpClient: HTTPClient.PlainHTTPClient
 
     /// Reads and checks the options.
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
@@ -247,5 +252,10 @@ struct CallOptions: Sendable {
         dryRun = arguments.flag("dry-run")
         explain = arguments.flag("explain")
         verbose = arguments.flag("verbose")
+        let clientName = environment["MODELROUTE_HTTP_CLIENT"] ?? ""
+        guard let client = clientName.isEmpty ? .builtin : HTTPClient.PlainHTTPClient(rawValue: clientName.lowercased()) else {
+            throw .other("MODELROUTE_HTTP_CLIENT is \(clientName.debugDescription); expected builtin or urlsession")
+        }
+        httpClient = client
     }
 }

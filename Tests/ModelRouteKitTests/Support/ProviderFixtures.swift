@@ -78,9 +78,9 @@ final class Capture: Sendable {
 func call(
     _ route: String, in table: RoutingTable, prompt: String = "Say hello", stream: Bool = true, capture: Capture = Capture(),
     environment: [String: String] = keyedEnvironment, cancellation: CancellationSignal = CancellationSignal(),
-    offline: Bool = false, verbose: Bool = true, withOutput: Bool = true
+    offline: Bool = false, verbose: Bool = true, withOutput: Bool = true, client: HTTPClient.PlainHTTPClient = .builtin
 ) async -> CallOutcome {
-    let transport = HTTPTransport()
+    let transport = HTTPClient(plainHTTP: client)
     defer { transport.shutdown() }
     let runner = CallRunner(
         table: table, environment: environment, offline: offline, transport: transport, cancellation: cancellation,
