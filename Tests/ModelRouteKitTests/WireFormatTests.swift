@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ModelRouteKit
 
@@ -109,6 +110,23 @@ import Testing
         #expect(RetryTiming.retryAfter(headers: ["retry-after-ms": "250"], now: now) == 0.25)
         #expect(RetryTiming.retryAfter(headers: ["retry-after": "soon"], now: now) == nil)
         #expect(RetryTiming.retryAfter(headers: [:], now: now) == nil)
+    }
+
+    @Test func everyHTTPDateFormIsReadAndNonsenseIsNot() {
+        let expected = Date(timeIntervalSince1970: 1_792_567_680)  // 2026-10-21 07:28:00 UTC
+        #expect(RetryTiming.httpDate("Wed, 21 Oct 2026 07:28:00 GMT") == expected)
+        #expect(RetryTiming.httpDate("Wednesday, 21-Oct-26 07:28:00 GMT") == expected)
+        #expect(RetryTiming.httpDate("Wed Oct 21 07:28:00 2026") == expected)
+        for nonsense in ["Wed, 32 Oct 2026 07:28:00 GMT", "Wed, 21 Foo 2026 07:28:00 GMT", "Wed, 21 Oct 2026 25:00:00 GMT", "tomorrow", ""] {
+            #expect(RetryTiming.httpDate(nonsense) == nil, "\(nonsense)")
+        }
+    }
+
+    @Test func numbersAndTrimmingNeedNoFoundation() {
+        #expect(formatted("%.2f|%5.1f|%d|%.1f%%", 3.14159, 2.25, 42, 99.95) == "3.14|  2.2|42|100.0%")
+        #expect(formatted("%.1f", 1e300).count > 64)  // longer than the first buffer
+        #expect("\u{3000} key \n\t".trimmingWhitespace() == "key")
+        #expect(" \n ".trimmingWhitespace() == "")
     }
 
     @Test func backoffDoublesWithFullJitterUpToTheCap() {

@@ -1,4 +1,8 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How `modelroute classify` prints each prompt's decision.
 public enum ClassifyOutputFormat: String, Sendable, CaseIterable {
@@ -252,12 +256,12 @@ public struct ClassifyRun {
         for group in summary.groups.sorted(by: { $0.prompts > $1.prompts || ($0.prompts == $1.prompts && $0.route < $1.route) }) {
             let share = Double(group.prompts) / Double(total) * 100
             text += "  " + Text.pad(group.route, routeWidth) + "  " + Text.pad(group.model, modelWidth) + "  "
-                + Text.pad(String(group.prompts), 8, right: true) + "  " + Text.pad(String(format: "%.1f%%", share), 6, right: true)
+                + Text.pad(String(group.prompts), 8, right: true) + "  " + Text.pad(formatted("%.1f%%", share), 6, right: true)
                 + "  " + Text.pad(Money.format(group.cost), 11, right: true) + "\n"
         }
         let baselineName = classifier.table.baselineModel
         text += "Estimated input cost: \(Money.format(summary.cost)) routed vs \(Money.format(summary.baselineCost)) all on \(baselineName)"
-        text += String(format: " (saves %.1f%%)\n", summary.savingsPercent)
+        text += formatted(" (saves %.1f%%)\n", summary.savingsPercent)
         text += "Estimates cover input tokens only; output length is unknown before a call.\n"
         return text
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The log's times: UTC RFC 3339 with milliseconds (`2026-11-23T07:56:02.123Z`), and
 /// the calendar arithmetic to turn them into epoch milliseconds without Foundation's

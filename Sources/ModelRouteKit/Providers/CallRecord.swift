@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Builds the log record of a call from its outcome: the one place where a call's
 /// facts become the schema-1 fields.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// What a call produced, whatever happened: the input of its log record.
@@ -196,7 +196,7 @@ public struct CallRunner: Sendable {
                     }
                     if verbose {
                         let reason = retryAfter == nil ? "backoff" : "Retry-After"
-                        diagnostics("attempt \(outcome.attempts) failed: \(error.message); retrying in \(String(format: "%.2f", delay)) s (\(reason))")
+                        diagnostics("attempt \(outcome.attempts) failed: \(error.message); retrying in \(formatted("%.2f", delay)) s (\(reason))")
                     }
                     retry += 1
                     if await !cancellation.sleep(seconds: delay) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One model made ready to call: its provider, wire format, URL, key and policies.
 /// Built before any network, so a missing key or variable is reported first.
@@ -58,17 +58,17 @@ public struct CallTarget: Sendable {
         var secrets: [String] = []
         var apiKey: String?
         if let variable = provider.apiKeyEnvironmentVariable {
-            guard let value = environment[variable], !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let value = environment[variable], !value.trimmingWhitespace().isEmpty else {
                 throw .missingAPIKey(provider: provider.name, variable: variable)
             }
-            apiKey = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            apiKey = value.trimmingWhitespace()
             secrets.append(value)
         }
         var headers: [(name: String, value: String)] = []
         for header in provider.headers {
             var expanded = ""
             var rest = Substring(header.value)
-            while let start = rest.range(of: "${") {
+            while let start = rest.firstRange(of: "${") {
                 expanded += rest[..<start.lowerBound]
                 guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
                     expanded += rest[start.lowerBound...]
@@ -107,7 +107,7 @@ public struct CallTarget: Sendable {
     /// Replaces every secret in `text` with `[redacted]`.
     public func redact(_ text: String) -> String {
         var text = text
-        for secret in secrets where secret.count >= 4 { text = text.replacingOccurrences(of: secret, with: "[redacted]") }
+        for secret in secrets where secret.count >= 4 { text = text.replacing(secret, with: "[redacted]") }
         return text
     }
 }

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How long to wait before the next attempt of the same model.
 public enum RetryTiming {
@@ -12,24 +15,47 @@ public enum RetryTiming {
     /// Seconds a response asks to wait: `retry-after-ms`, else `Retry-After` as
     /// seconds or an HTTP date; nil when absent or unreadable. Headers are lowercased.
     public static func retryAfter(headers: [String: String], now: Date) -> Double? {
-        if let text = headers["retry-after-ms"], let milliseconds = Double(text.trimmingCharacters(in: .whitespaces)), milliseconds >= 0 {
+        if let text = headers["retry-after-ms"], let milliseconds = Double(text.trimmingWhitespace()), milliseconds >= 0 {
             return milliseconds / 1000
         }
-        guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let text = headers["retry-after"]?.trimmingWhitespace(), !text.isEmpty else { return nil }
         if let seconds = Double(text) { return seconds >= 0 && seconds.isFinite ? seconds : nil }
         guard let date = httpDate(text) else { return nil }
         return max(0, date.timeIntervalSince(now))
     }
 
-    /// Parses an HTTP date (RFC 9110 IMF-fixdate, e.g. "Wed, 21 Oct 2026 07:28:00 GMT").
+    /// Parses an HTTP date (RFC 9110): IMF-fixdate ("Wed, 21 Oct 2026 07:28:00 GMT"),
+    /// and the obsolete RFC 850 ("Wednesday, 21-Oct-26 07:28:00 GMT") and asctime
+    /// ("Wed Oct 21 07:28:00 2026") forms.
     public static func httpDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        let parts = text.split { $0 == " " || $0 == "," || $0 == "-" }.map { $0.lowercased() }
+        var day: Int?, month: Int?, year: Int?, clock: [Int]?
+        for part in parts.dropFirst() {
+            if let index = months.firstIndex(of: part) {
+                month = index
+            } else if part.contains(":") {
+                let fields = part.split(separator: ":").compactMap { Int($0) }
+                guard fields.count == 3 else { return nil }
+                clock = fields
+            } else if let number = Int(part) {
+                if part.count == 4 {
+                    year = number
+                } else if day == nil {
+                    day = number
+                } else {
+                    year = number < 70 ? 2000 + number : 1900 + number
+                }
+            } else if part != "gmt" {
+                return nil
+            }
         }
-        return nil
+        guard let day, let month, let year, let clock, (1...31).contains(day), (0...23).contains(clock[0]),
+            (0...59).contains(clock[1]), (0...60).contains(clock[2])
+        else { return nil }
+        var fields = tm()
+        (fields.tm_year, fields.tm_mon, fields.tm_mday) = (Int32(year - 1900), Int32(month), Int32(day))
+        (fields.tm_hour, fields.tm_min, fields.tm_sec) = (Int32(clock[0]), Int32(clock[1]), Int32(clock[2]))
+        return Date(timeIntervalSince1970: Double(timegm(&fields)))
     }
 }

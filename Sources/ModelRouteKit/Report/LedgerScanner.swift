@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a report takes from one record, with group values already turned into numbers.
 struct ScannedRecord: Equatable {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Reads logs and sums them into a `ReportResult`: each file is read in pieces that

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One level of `--by`: what records are grouped by.
 public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `--format` of `modelroute report`.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -195,8 +195,8 @@ public enum ReportRenderer {
             ("cost_usd", Money.plain(stats.cost)),
             ("baseline_cost_usd", Money.plain(stats.baselineCost)),
             ("saved_usd", Money.plain(stats.saved)),
-            ("saved_percent", optional(stats.savedPercent.map { String(format: "%.2f", $0) })),
-            ("share_of_cost", total > 0 ? String(format: "%.4f", stats.cost / total) : "null"),
+            ("saved_percent", optional(stats.savedPercent.map { formatted("%.2f", $0) })),
+            ("share_of_cost", total > 0 ? formatted("%.4f", stats.cost / total) : "null"),
             ("cache_hits", String(stats.cacheHits)),
             ("fallbacks", String(stats.fallbacks)),
             ("errors", String(stats.errors)),
@@ -244,7 +244,7 @@ public enum ReportRenderer {
     }
 
     /// `12.3%`.
-    private static func percent(_ value: Double) -> String { String(format: "%.1f%%", value) }
+    private static func percent(_ value: Double) -> String { formatted("%.1f%%", value) }
 
     /// `1,234 ms`, or `-` when there were no calls.
     private static func milliseconds(_ value: Int?) -> String { value.map { grouped($0) + " ms" } ?? "-" }

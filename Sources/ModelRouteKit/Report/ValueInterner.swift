@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Maps the bytes of group values (model names, tag values, …) to small numbers, so
 /// a report hashes and compares integers per record rather than building strings.

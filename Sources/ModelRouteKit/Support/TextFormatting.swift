@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Dollar amounts for people and for CSV.
 public enum Money {
@@ -6,12 +9,12 @@ public enum Money {
     public static func format(_ usd: Double) -> String {
         let magnitude = abs(usd)
         let digits = magnitude >= 1 || magnitude == 0 ? 2 : magnitude >= 0.01 ? 4 : 6
-        return (usd < 0 ? "-$" : "$") + String(format: "%.\(digits)f", magnitude)
+        return (usd < 0 ? "-$" : "$") + formatted("%.\(digits)f", magnitude)
     }
 
     /// A plain number with up to 8 decimals and no trailing zeros, for CSV.
     public static func plain(_ usd: Double) -> String {
-        var text = String(format: "%.8f", usd)
+        var text = formatted("%.8f", usd)
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text == "-0" ? "0" : text
@@ -23,7 +26,7 @@ public enum CSV {
     /// The field, quoted when it holds a comma, a quote or a line break.
     public static func field(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + value.replacing("\"", with: "\"\"") + "\""
     }
 }
 

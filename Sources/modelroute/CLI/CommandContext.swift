@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ModelRouteKit
 
 /// Everything a command touches outside its arguments: streams, environment, clock.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ModelRouteKit
 
 /// `modelroute [PROMPT...]`: classify, call, stream, log. `--dry-run` stops after classifying.

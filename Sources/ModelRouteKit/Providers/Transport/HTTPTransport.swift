@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// Receives one HTTP exchange's response as it arrives, in order, from one thread at a time.
 public protocol HTTPResponseHandler: AnyObject, Sendable {

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -62,7 +62,8 @@ public final class URLSessionLibrary: @unchecked Sendable {
             if let explicit = environment["MODELROUTE_URLSESSION_LIBRARY"], !explicit.isEmpty { return [explicit] }
             guard let executable = realpath("/proc/self/exe", nil) else { return [] }
             defer { free(executable) }
-            let directory = (String(cString: executable) as NSString).deletingLastPathComponent
+            let path = String(cString: executable)
+            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
             return [directory + "/" + fileName, directory + "/../lib/modelroute/" + fileName]
         }
     }
