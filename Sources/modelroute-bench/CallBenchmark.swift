@@ -86,9 +86,8 @@ enum CallBenchmark {
         print("call, non-streamed, \(runs) runs each (wall, process start to exit):")
         print("  modelroute       median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
         print("  curl             median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
-        print("  bare URLSession  median \(format(floorMedian)) ms   p90 \(format(percentile(floor, 0.9))) ms   (a Swift process making the same POST, nothing else)")
+        print("  bare URLSession  median \(format(floorMedian)) ms   p90 \(format(percentile(floor, 0.9))) ms   (a Swift process linking URLSession, making the same POST, nothing else)")
         print("  added by modelroute over curl: \(format(oursMedian - theirsMedian)) ms (target ≤ 5 ms)")
-        print("  added by modelroute over bare URLSession: \(format(oursMedian - floorMedian)) ms")
 
         // Streaming: per-chunk delay from the server's write to modelroute's stdout.
         var delays: [Double] = []
