@@ -73,12 +73,7 @@ public enum MeasuredProcess {
     /// The directory holding the running benchmark binary, where its sibling products are
     /// (absolute, so it stays right after a change of working directory).
     public static var productsDirectory: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if length > 0 {
-            let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return URL(fileURLWithPath: path).deletingLastPathComponent().path
-        }
+        if let directory = RunningProgram.directory { return directory }
         return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ModelRouteTestSupport
 import ModelRouteKit
 @testable import modelroute
 
@@ -117,11 +118,6 @@ import ModelRouteKit
 
 /// The path of a product built next to the test runner (`.build/debug/NAME`), if present.
 func builtProduct(_ name: String) -> String? {
-    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        directory = directory.deletingLastPathComponent()
-    }
-    return nil
+    let candidate = MeasuredProcess.productsDirectory + "/" + name
+    return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
 }

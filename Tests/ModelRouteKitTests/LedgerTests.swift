@@ -158,7 +158,7 @@ func sparseRecord() -> LedgerRecord {
         defer { directory.cleanUp() }
         let file = try directory.write("plain-file", "x")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: productsDirectory() + "/modelroute-bench")
+        process.executableURL = URL(fileURLWithPath: MeasuredProcess.productsDirectory + "/modelroute-bench")
         process.arguments = ["append-records", "--log", file + "/usage.jsonl", "--count", "1"]
         let errors = Pipe()
         process.standardError = errors
@@ -193,7 +193,7 @@ func sparseRecord() -> LedgerRecord {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }
         let path = directory.path + "/shared/usage.jsonl"
-        let binary = productsDirectory() + "/modelroute-bench"
+        let binary = MeasuredProcess.productsDirectory + "/modelroute-bench"
         #expect(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is built with the tests")
         var processes: [pid_t] = []
         for index in 0..<50 {
@@ -221,13 +221,4 @@ func sparseRecord() -> LedgerRecord {
         #expect(bad == 0)
         #expect(ids.count == 10_000)
     }
-}
-
-/// Where the package's products are built (the test runner lives there too).
-func productsDirectory() -> String {
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
-    // On some platforms the runner sits inside an .xctest bundle.
-    while url.path.contains(".xctest") { url = url.deletingLastPathComponent() }
-    return url.path
 }

@@ -6,19 +6,6 @@ import Testing
 import ModelRouteKit
 import ModelRouteTestSupport
 
-/// The built `modelroute` binary, next to the test bundle.
-func builtModelroute() -> String? {
-    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
-    // The test runner may live inside `modelroutePackageTests.xctest`.
-    for _ in 0..<3 {
-        let candidate = directory.appendingPathComponent("modelroute").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        directory = directory.deletingLastPathComponent()
-    }
-    return nil
-}
-
 /// A scratch directory with a routes.json whose one provider is `baseURL`.
 func processFixture(baseURL: String) throws -> (directory: String, routes: String) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelroute-test-\(UUID().uuidString)").path
@@ -38,7 +25,7 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
 /// These run the real binary, because signals and pipes are process matters.
 @Suite(.serialized) struct ProcessCallTests {
     @Test func ctrlCStopsAStreamingCallAtOnceWithExit130() async throws {
-        let binary = try #require(builtModelroute())
+        let binary = try #require(builtProduct("modelroute"))
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["first ", "never"]), pause: 20)])
         let fixture = try processFixture(baseURL: server.baseURL)
         defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
@@ -73,7 +60,7 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
     }
 
     @Test func aClosedStdoutPipeEndsQuietly() async throws {
-        let binary = try #require(builtModelroute())
+        let binary = try #require(builtProduct("modelroute"))
         let fixture = try processFixture(baseURL: "http://127.0.0.1:9")
         defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
         let process = Process()

@@ -178,3 +178,15 @@ public enum Processors {
     /// Cores online (at least 1): the number of threads bulk work (classify, report) uses.
     public static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
+
+/// The running program's own file.
+public enum RunningProgram {
+    /// The directory of the running executable, symbolic links resolved; nil when the
+    /// system cannot say. Its sibling files (the URLSession library, other products) live there.
+    public static var directory: String? {
+        guard let resolved = realpath("/proc/self/exe", nil) else { return nil }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        return path.lastIndex(of: "/").map { String(path[..<$0]) }
+    }
+}

@@ -9,15 +9,12 @@ import Glibc
 /// printf-style formatting of numbers (`%.2f`, `%5.1f`, `%d`), as `String(format:)` did;
 /// numbers only: a Swift string is not a C string, so `%s` and `%@` are not supported.
 public func formatted(_ format: String, _ arguments: CVarArg...) -> String {
-    withVaList(arguments) { list in
-        var buffer = [CChar](repeating: 0, count: 64)
-        let needed = Int(vsnprintf(&buffer, buffer.count, format, list))
-        guard needed >= buffer.count else { return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        buffer = [CChar](repeating: 0, count: needed + 1)
-        return withVaList(arguments) { again in
-            _ = vsnprintf(&buffer, buffer.count, format, again)
-            return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
+    var capacity = 64
+    while true {
+        var buffer = [CChar](repeating: 0, count: capacity)
+        let needed = Int(withVaList(arguments) { vsnprintf(&buffer, capacity, format, $0) })
+        guard needed >= capacity else { return String(decoding: buffer.prefix(max(needed, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        capacity = needed + 1
     }
 }
 

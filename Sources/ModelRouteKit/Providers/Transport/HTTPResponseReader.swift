@@ -48,11 +48,10 @@ struct HTTPResponseReader {
         while index < bytes.count {
             switch stage {
             case .head:
-                guard nextLineEnd(bytes, from: &index) != nil else {
-                    if pending.count > HTTPResponseReader.headLimit { throw Malformed(detail: "response head exceeds 64 KiB") }
-                    continue
-                }
-                if let event = try headIfComplete() { events.append(event) }
+                let lineEnded = nextLineEnd(bytes, from: &index) != nil
+                if pending.count > HTTPResponseReader.headLimit { throw Malformed(detail: "response head exceeds 64 KiB") }
+                guard lineEnded, endsWithBlankLine else { continue }
+                if let event = try parseHead() { events.append(event) }
                 if case .done = stage { events.append(.end) }
             case .sized(let remaining):
                 let count = min(remaining, bytes.count - index)
@@ -137,14 +136,13 @@ struct HTTPResponseReader {
         if pending.count > 16 * 1024 { throw Malformed(detail: "a chunk line exceeds 16 KiB") }
     }
 
-    /// Parses the head once `pending` ends with a blank line; nil before then, and for
-    /// an interim (1xx) response, which is skipped.
-    private mutating func headIfComplete() throws(Malformed) -> Event? {
-        let ending: [UInt8] = pending.suffix(4) == [13, 10, 13, 10] ? [13, 10, 13, 10] : (pending.suffix(2) == [10, 10] ? [10, 10] : [])
-        guard !ending.isEmpty else {
-            if pending.count > HTTPResponseReader.headLimit { throw Malformed(detail: "response head exceeds 64 KiB") }
-            return nil
-        }
+    /// Whether the line just completed in `pending` is blank: the head is whole.
+    private var endsWithBlankLine: Bool {
+        pending.suffix(4).elementsEqual([13, 10, 13, 10]) || pending.suffix(2).elementsEqual([10, 10])
+    }
+
+    /// Parses the whole head in `pending`; nil for an interim (1xx) response, which is skipped.
+    private mutating func parseHead() throws(Malformed) -> Event? {
         // Split on bytes: as Characters, "\r\n" is one grapheme and never equals "\n".
         let lines = pending.split(separator: 10).map { line in
             String(decoding: line.last == 13 ? line.dropLast() : line, as: UTF8.self)

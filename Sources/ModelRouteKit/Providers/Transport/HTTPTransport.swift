@@ -55,7 +55,7 @@ public final class HTTPClient: HTTPTransport {
 
     /// Whether `url` goes over the built-in client.
     func usesBuiltin(_ url: String) -> Bool {
-        plainHTTP == .builtin && url.utf8.count >= 7 && url.prefix(7).lowercased() == "http://"
+        plainHTTP == .builtin && HTTPEndpoint.isPlainHTTP(url)
     }
 
     public func perform(

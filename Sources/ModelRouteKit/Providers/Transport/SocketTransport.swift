@@ -14,6 +14,11 @@ struct HTTPEndpoint: Equatable, Sendable {
     /// The `Host` header's value: the host as written, and the port unless it is 80.
     var authority: String
 
+    /// Whether `url` is a plain `http://` URL (the scheme is case-insensitive).
+    static func isPlainHTTP(_ url: String) -> Bool {
+        url.prefix(7).lowercased() == "http://"
+    }
+
     init(host: String, port: UInt16, target: String, authority: String) {
         (self.host, self.port, self.target, self.authority) = (host, port, target, authority)
     }
@@ -21,7 +26,7 @@ struct HTTPEndpoint: Equatable, Sendable {
     /// Parses `http://host[:port][/path][?query]`; nil for anything else, including
     /// user info, an empty host, a bad port, and spaces or control characters.
     init?(url: String) {
-        guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), url.prefix(7).lowercased() == "http://" else { return nil }
+        guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), HTTPEndpoint.isPlainHTTP(url) else { return nil }
         var rest = Substring(url.dropFirst(7))
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
@@ -143,11 +148,6 @@ struct SocketExchange {
         self.handler = handler
     }
 
-    /// What a wait ended with.
-    private enum Readiness {
-        case ready, timedOut, cancelled, failed(Int32)
-    }
-
     /// Connects, sends `request`, and reads the response to its end.
     mutating func run(_ request: [UInt8]) -> TransportOutcome {
         defer { if socket >= 0 { close(socket) } }
@@ -156,8 +156,9 @@ struct SocketExchange {
         return receive()
     }
 
-    /// Waits until the socket is ready for `events`, the timeout passes, or cancellation.
-    private func wait(for events: Int16) -> Readiness {
+    /// Waits until the socket is ready for `events` (nil), or says how the exchange ends
+    /// instead: timed out, cancelled, or failed.
+    private func wait(for events: Int16) -> TransportOutcome? {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(timeout, 0.001) * 1_000_000_000)
         while true {
             var fds = [pollfd(fd: socket, events: events, revents: 0), pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0)]
@@ -167,10 +168,10 @@ struct SocketExchange {
             let result = poll(&fds, 2, milliseconds)
             if result < 0 {
                 if errno == EINTR { continue }
-                return .failed(errno)
+                return .failed("poll: \(SystemError.text(errno))")
             }
             if fds[1].revents != 0 { return .cancelled }
-            if fds[0].revents != 0 { return .ready }
+            if fds[0].revents != 0 { return nil }
         }
     }
 
@@ -203,12 +204,7 @@ struct SocketExchange {
                     socket = -1
                     continue
                 }
-                switch wait(for: Int16(POLLOUT)) {
-                case .ready: break
-                case .timedOut: return .timedOut
-                case .cancelled: return .cancelled
-                case .failed(let code): return .failed("poll: \(SystemError.text(code))")
-                }
+                if let ending = wait(for: Int16(POLLOUT)) { return ending }
                 var error: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
@@ -240,12 +236,7 @@ struct SocketExchange {
             }
             if errno == EINTR { continue }
             guard errno == EAGAIN || errno == EWOULDBLOCK else { return .failed("sending the request: \(SystemError.text(errno))") }
-            switch wait(for: Int16(POLLOUT)) {
-            case .ready: continue
-            case .timedOut: return .timedOut
-            case .cancelled: return .cancelled
-            case .failed(let code): return .failed("poll: \(SystemError.text(code))")
-            }
+            if let ending = wait(for: Int16(POLLOUT)) { return ending }
         }
         return nil
     }
@@ -262,12 +253,8 @@ struct SocketExchange {
                 guard errno == EAGAIN || errno == EWOULDBLOCK else {
                     return .failed(errno == ECONNRESET ? "the server reset the connection" : "reading the response: \(SystemError.text(errno))")
                 }
-                switch wait(for: Int16(POLLIN)) {
-                case .ready: continue
-                case .timedOut: return .timedOut
-                case .cancelled: return .cancelled
-                case .failed(let code): return .failed("poll: \(SystemError.text(code))")
-                }
+                if let ending = wait(for: Int16(POLLIN)) { return ending }
+                continue
             }
             do throws(HTTPResponseReader.Malformed) {
                 let events = try count == 0 ? reader.finish() : reader.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))

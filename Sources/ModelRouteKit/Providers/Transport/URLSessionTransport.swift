@@ -60,10 +60,7 @@ public final class URLSessionLibrary: @unchecked Sendable {
             return [path]
         case .beside:
             if let explicit = environment["MODELROUTE_URLSESSION_LIBRARY"], !explicit.isEmpty { return [explicit] }
-            guard let executable = realpath("/proc/self/exe", nil) else { return [] }
-            defer { free(executable) }
-            let path = String(cString: executable)
-            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            guard let directory = RunningProgram.directory else { return [] }
             return [directory + "/" + fileName, directory + "/../lib/modelroute/" + fileName]
         }
     }
