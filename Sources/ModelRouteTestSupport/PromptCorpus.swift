@@ -49,33 +49,40 @@ public enum PromptCorpus {
         return 2000 + Int(generator.next() % 6000)
     }
 
-    /// A routing table (the default's shape) whose keyword rules hold `keywordCount` keywords in all.
+    /// A routing table (the default's shape) whose keyword rules hold `keywordCount`
+    /// keywords in all. The same nine real keywords sit in the same rules at every size;
+    /// the rest are near-misses built from the prompts' own words ("for can zz",
+    /// "planinformationx"), which drive the automaton deep without matching, so every
+    /// size routes every prompt the same way and only the keyword count differs.
     public static func routingTable(keywordCount: Int) -> String {
         var generator = SeededGenerator(seed: 7)
-        var keywords = ["format", "convert", "rename", "translate", "summarize", "architect", "security audit", "migration plan", "design a system"]
-        while keywords.count < keywordCount {
+        let hard = ["architect", "security audit", "migration plan", "design a system"]
+        let chores = ["format", "convert", "rename", "translate", "summarize"]
+        var extra: [String] = []
+        while extra.count < keywordCount - hard.count - chores.count {
             let first = vocabulary[Int(generator.next() % UInt64(vocabulary.count))]
             let second = vocabulary[Int(generator.next() % UInt64(vocabulary.count))]
             let candidate = generator.next() % 2 == 0 ? "\(first)\(second)x" : "\(first) \(second) zz"
-            if !keywords.contains(candidate) { keywords.append(candidate) }
+            if !extra.contains(candidate) { extra.append(candidate) }
         }
-        keywords = Array(keywords.prefix(keywordCount))
-        let half = keywords.count / 2
-        func list(_ words: ArraySlice<String>) -> String { words.map { "\"\($0)\"" }.joined(separator: ", ") }
+        let half = extra.count / 2
+        func list(_ words: [String]) -> String { words.map { "\"\($0)\"" }.joined(separator: ", ") }
+        let hardList = list(hard + extra[..<half])
+        let choresList = list(chores + extra[half...])
         return """
             {"version": 1, "default_route": "mid", "baseline_model": "big",
              "providers": {"openai": {"type": "openai"}, "offline": {"type": "mock"}},
              "models": {"small": {"provider": "openai", "input_per_mtok": 0.4, "output_per_mtok": 1.6},
                         "medium": {"provider": "openai", "input_per_mtok": 2, "output_per_mtok": 8},
-                        "big": {"provider": "anthropic-like", "input_per_mtok": 3, "output_per_mtok": 15}},
+                        "big": {"provider": "openai", "input_per_mtok": 3, "output_per_mtok": 15}},
              "routes": {"fast": {"model": "small"}, "mid": {"model": "medium"}, "power": {"model": "big"}},
              "rules": [
-               {"name": "hard", "route": "power", "any": [\(list(keywords[half...]))]},
+               {"name": "hard", "route": "power", "any": [\(hardList)]},
                {"name": "code", "route": "mid", "has_code": true},
-               {"name": "chores", "route": "fast", "any": [\(list(keywords[..<half]))], "max_words": 300},
+               {"name": "chores", "route": "fast", "any": [\(choresList)], "max_words": 300},
                {"name": "long", "route": "power", "min_words": 800},
                {"name": "short", "route": "fast", "max_words": 25, "none": ["why", "explain", "design"]}
              ]}
-            """.replacingOccurrences(of: "\"anthropic-like\"", with: "\"openai\"")
+            """
     }
 }

@@ -36,11 +36,28 @@ enum ClassifyBenchmark {
             print(String(format: "  %@ %6.0f MB %7.3f s  %7.0f MB/s  %5.2f µs/prompt  peak RSS %6.1f MB",
                          label.padding(24) as NSString, file.megabytes, result.seconds, file.megabytes / result.seconds, perPrompt, result.peakMB))
         }
-        if let few = results["10 keywords"], let many = results["1000 keywords"], let quarter = results["1000 keywords, 1/4 file"] {
-            print(String(format: "  cost per prompt, 1000 vs 10 keywords: %.2f× (flat is 1.00×)", many.seconds / few.seconds))
-            print(String(format: "  peak memory, full vs 1/4 file: %.2f× (flat is 1.00×)", many.peakMB / quarter.peakMB))
-            print(String(format: "  target 300 MB/s: %@", (large.megabytes / many.seconds >= 300 ? "met" : "NOT met") as NSString))
+        if let fewRun = results["10 keywords"], let manyRun = results["1000 keywords"], let quarterRun = results["1000 keywords, 1/4 file"] {
+            let same = try sameDecisions(binary: binary, tables: [few, many], file: large.path, directory: directory)
+            print("  decisions, 10 vs 1000 keywords: \(same ? "identical (only the keyword count differs)" : "DIFFERENT")")
+            print(String(format: "  cost per prompt, 1000 vs 10 keywords: %.2f× (flat is 1.00×)", manyRun.seconds / fewRun.seconds))
+            print(String(format: "  peak memory, full vs 1/4 file: %.2f× (flat is 1.00×)", manyRun.peakMB / quarterRun.peakMB))
+            print(String(format: "  target 300 MB/s: %@", (large.megabytes / manyRun.seconds >= 300 ? "met" : "NOT met") as NSString))
         }
+    }
+
+    /// Whether every prompt gets the same route from each table: the rule column of the
+    /// CSV rows, compared line by line.
+    static func sameDecisions(binary: String, tables: [String], file: String, directory: String) throws -> Bool {
+        var columns: [[Substring]] = []
+        for (index, table) in tables.enumerated() {
+            let output = "\(directory)/decisions-\(index).csv"
+            _ = try MeasuredProcess.run(binary, ["classify", "--format", "csv", "--no-summary", "--routes", table, file], stdoutPath: output)
+            let text = try String(contentsOfFile: output, encoding: .utf8)
+            try? FileManager.default.removeItem(atPath: output)
+            // index,id,route,model,rule,…: the ids are plain, so the fifth field is the rule.
+            columns.append(text.split(separator: "\n").map { $0.split(separator: ",", maxSplits: 5).dropFirst(4).first ?? "" })
+        }
+        return columns.count == 2 && columns[0] == columns[1]
     }
 
     /// `modelroute-bench profile-classify ROUTES FILE`: classify in-process, printing nothing,

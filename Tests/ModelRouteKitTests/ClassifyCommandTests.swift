@@ -187,16 +187,23 @@ import Testing
         let reader = LineChunkReader(chunkSize: 1000)
         var source = text[...]
         var joined: [UInt8] = []
-        while let chunk = try reader.next(from: { buffer in
+        let chunk = ByteBuffer(capacity: 16)
+        var chunks = 0
+        while try reader.next(into: chunk, from: { buffer in
             let count = min(buffer.count, source.count, 777)
             for index in 0..<count { buffer[index] = source[source.startIndex + index] }
             source = source.dropFirst(count)
             return count
         }) {
-            #expect(chunk.last == 0x0A || joined.count + chunk.count == text.count, "a chunk ends at a line break unless it is the last")
-            joined += chunk
+            let bytes = Array(chunk.bytes)
+            #expect(bytes.last == 0x0A || joined.count + bytes.count == text.count, "a chunk ends at a line break unless it is the last")
+            joined += bytes
+            chunks += 1
         }
         #expect(joined == text)
+        #expect(chunks == 3, "the short line; the long line and the blank one; the unterminated tail")
+        #expect(try reader.next(into: chunk, from: { _ in 0 }) == false, "the end stays the end")
+        #expect(chunk.count == 0)
     }
 
     @Test func manyThreadsAndSmallChunksPrintExactlyWhatOneThreadPrints() throws {

@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,9 +44,10 @@ public enum ClassifyInputError: ModelRouteError, Equatable {
 /// The dry run over files of prompts behind `modelroute classify`: classifies every
 /// prompt, prints one row per prompt and a summary of routes, models and estimated cost.
 ///
-/// JSONL and line files are read in chunks that end at line breaks; the chunks of a
-/// batch are classified on all cores at once and printed in input order, so output is
-/// the same as a one-thread run and memory stays flat.
+/// JSONL and line files are read in chunks that end at line breaks. Each thread takes
+/// the next chunk, classifies it, and prints it once every earlier chunk is printed, so
+/// reading, classifying and printing overlap, output is the same as a one-thread run,
+/// and memory stays flat (two chunks per thread at most).
 public struct ClassifyRun {
     /// What to read and how to print.
     public struct Options: Sendable {
@@ -96,10 +98,9 @@ public struct ClassifyRun {
     let options: Options
     let stdout: OutputSink
     let stderr: OutputSink
-    private let layout: RowLayout
-    private var workers: [ClassifyWorker]
-    private var summary = Summary()
-    private var progress: ProgressLine?
+    /// Two workers per thread, each with its own chunk buffer.
+    private let workers: [ClassifyWorker]
+    private var printer: RowPrinter
 
     public init(classifier: Classifier, options: Options, stdout: OutputSink, stderr: OutputSink) {
         self.classifier = classifier
@@ -107,13 +108,13 @@ public struct ClassifyRun {
         self.stdout = stdout
         self.stderr = stderr
         let layout = RowLayout(table: classifier.table, format: options.format, writesRows: !options.summaryOnly)
-        self.layout = layout
-        // Four chunks per thread in each batch, so a thread that finishes early takes
-        // another chunk instead of waiting for the slowest one.
-        let workerCount = options.threads > 1 ? options.threads * 4 : 1
-        workers = (0..<workerCount).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
-        summary.groups = layout.groups.map { Group(route: $0.route, model: $0.model) }
-        if options.showProgress { progress = ProgressLine(sink: stderr) }
+        workers = (0..<max(1, options.threads) * 2).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
+        printer = RowPrinter(layout: layout, stdout: stdout, stderr: stderr, progress: options.showProgress ? ProgressLine(sink: stderr) : nil)
+    }
+
+    private var summary: Summary {
+        get { printer.summary }
+        set { printer.summary = newValue }
     }
 
     /// Classifies every prompt of every input ("-" is standard input) and prints the
@@ -146,7 +147,7 @@ public struct ClassifyRun {
                 try SystemError.readRetryingInterrupts(descriptor, into: buffer)
             }
         }
-        progress?.finish()
+        printer.progress?.finish()
         summary.groups.removeAll { $0.prompts == 0 }
         if !options.noSummary {
             let text = renderSummary()
@@ -165,84 +166,109 @@ public struct ClassifyRun {
     }
 
     private mutating func readPrompts(name: String, format: PromptFileFormat, source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) {
+        if format != .whole {
+            readLines(name: name, format: format, source: source)
+            return
+        }
+        let worker = workers[0]
         do {
-            if format == .whole {
-                let reader = LineChunkReader(chunkSize: Int.max)
-                var all: [UInt8] = []
-                while let chunk = try reader.next(from: source) { all.append(contentsOf: chunk) }
-                workers[0].reset(firstLine: 1)
-                all.withUnsafeBufferPointer { workers[0].classifyWhole($0) }
-                emit(workers[0], file: name)
-                return
-            }
-            let reader = LineChunkReader(chunkSize: options.chunkSize)
-            var nextLine = 1
-            while !stdout.isBroken {
-                var chunks: [[UInt8]] = []
-                while chunks.count < workers.count, let chunk = try reader.next(from: source) { chunks.append(chunk) }
-                if chunks.isEmpty { break }
-                for (index, chunk) in chunks.enumerated() {
-                    workers[index].reset(firstLine: nextLine)
-                    nextLine += chunk.withUnsafeBufferPointer { LineCounter.lines(in: $0) }
-                }
-                let batch = chunks
-                let team = workers
-                if batch.count == 1 {
-                    batch[0].withUnsafeBufferPointer { team[0].classifyLines($0, format: format) }
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: batch.count) { index in
-                        batch[index].withUnsafeBufferPointer { team[index].classifyLines($0, format: format) }
-                    }
-                }
-                for index in batch.indices { emit(workers[index], file: name) }
-            }
+            _ = try LineChunkReader(chunkSize: .max).next(into: worker.chunk, from: source)
         } catch {
             report(.unreadable(file: name, reason: "\(error)"))
+            return
         }
+        worker.classifyWhole()
+        printer.print(worker, file: name)
+    }
+
+    /// What the threads of `readLines` share: the input, behind one lock...
+    private struct SharedInput {
+        let reader: LineChunkReader
+        var nextSequence = 0
+        var finished = false
+        var failure: SystemError?
+    }
+
+    /// ...and the output, behind another: the idle workers, the chunks classified but
+    /// not yet printed, and the printer.
+    private struct SharedOutput {
+        var idle: [ClassifyWorker]
+        var waiting: [Int: ClassifyWorker] = [:]
+        var nextToPrint = 0
+        var printer: RowPrinter
+    }
+
+    /// Classifies a JSONL or line file on every thread: each takes the next chunk (read
+    /// under the input lock), classifies it, and prints whatever is next in order.
+    private mutating func readLines(name: String, format: PromptFileFormat, source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) {
+        let threads = max(1, options.threads)
+        // A thread that finishes a chunk while an earlier one is still being classified
+        // takes another idle worker instead of waiting; it waits only when none is idle.
+        let idleWorkers = DispatchSemaphore(value: workers.count)
+        let input = Mutex(SharedInput(reader: LineChunkReader(chunkSize: options.chunkSize)))
+        let output = Mutex(SharedOutput(idle: workers, printer: printer))
+        withoutActuallyEscaping(source) { source in
+            // Called only under the input lock, so by one thread at a time.
+            let source = UncheckedSendable(source)
+            let work: @Sendable (Int) -> Void = { _ in
+                while let (worker, sequence) = ClassifyRun.nextChunk(input: input, output: output, idleWorkers: idleWorkers, source: source) {
+                    worker.classifyChunk(format: format)
+                    let broken = output.withLock { state in
+                        state.waiting[sequence] = worker
+                        while let ready = state.waiting.removeValue(forKey: state.nextToPrint) {
+                            state.printer.print(ready, file: name)
+                            state.nextToPrint += 1
+                            state.idle.append(ready)
+                            idleWorkers.signal()
+                        }
+                        return state.printer.stdout.isBroken
+                    }
+                    if broken { input.withLock { $0.finished = true } }
+                }
+            }
+            if threads == 1 {
+                work(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: threads, execute: work)
+            }
+        }
+        printer = output.withLock { $0.printer }
+        if let failure = input.withLock({ $0.failure }) { report(.unreadable(file: name, reason: "\(failure)")) }
+    }
+
+    /// An idle worker holding the next chunk, and the chunk's place in the input; nil
+    /// when the input is finished (or failed, or nobody reads the output any more).
+    private static func nextChunk(
+        input: borrowing Mutex<SharedInput>, output: borrowing Mutex<SharedOutput>, idleWorkers: DispatchSemaphore,
+        source: UncheckedSendable<(UnsafeMutableRawBufferPointer) throws(SystemError) -> Int>
+    ) -> (ClassifyWorker, Int)? {
+        idleWorkers.wait()
+        guard let worker = output.withLock({ $0.idle.popLast() }) else { return nil }
+        let sequence: Int? = input.withLock { state -> Int? in
+            guard !state.finished else { return nil }
+            do throws(SystemError) {
+                if try state.reader.next(into: worker.chunk, from: source.value) {
+                    state.nextSequence += 1
+                    return state.nextSequence - 1
+                }
+            } catch {
+                state.failure = error
+            }
+            state.finished = true
+            return nil
+        }
+        guard let sequence else {
+            output.withLock { $0.idle.append(worker) }
+            idleWorkers.signal()
+            return nil
+        }
+        return (worker, sequence)
     }
 
     /// Reports a file that could not be read; the others are still read.
     private mutating func report(_ error: ClassifyInputError) {
         stderr.write("modelroute: \(error.message)\n")
         summary.unreadableFiles += 1
-    }
-
-    /// Prints a worker's rows with their running index, its problems, and adds up its totals.
-    private mutating func emit(_ worker: ClassifyWorker, file: String) {
-        for problem in worker.problems {
-            switch problem {
-            case .badLine(let line):
-                summary.badLines += 1
-                let column = line.column.map { ":\($0)" } ?? ""
-                stderr.write("modelroute: \(file):\(line.line)\(column): \(line.message); line skipped\n")
-            case .invalidUTF8(let line, let offset):
-                summary.invalidPrompts += 1
-                stderr.write("modelroute: \(ClassifyInputError.invalidUTF8(file: file, line: line, byteOffset: offset).message); skipped\n")
-            }
-        }
-        var rowStart = 0
-        var prefix: [UInt8] = []
-        for rowEnd in worker.rowEnds {
-            summary.prompts += 1
-            if !options.summaryOnly {
-                prefix.removeAll(keepingCapacity: true)
-                layout.appendIndex(summary.prompts, to: &prefix)
-                stdout.write(bytes: prefix)
-                worker.output.withUnsafeBufferPointer { stdout.write(bytes: UnsafeBufferPointer(rebasing: $0[rowStart..<rowEnd])) }
-            }
-            rowStart = rowEnd
-        }
-        for (index, totals) in worker.totals.enumerated() where totals.prompts > 0 {
-            let group = layout.deciders[index].group
-            summary.groups[group].prompts += totals.prompts
-            summary.groups[group].inputTokens += totals.inputTokens
-            summary.groups[group].cost += totals.cost
-            summary.groups[group].baselineCost += totals.baselineCost
-            summary.inputTokens += totals.inputTokens
-            summary.cost += totals.cost
-            summary.baselineCost += totals.baselineCost
-        }
-        progress?.tick(prompts: summary.prompts)
     }
 
     /// The summary block: prompts per route and model with shares, cost against the baseline.
@@ -379,8 +405,73 @@ struct RowLayout: Sendable {
     }
 }
 
-/// One thread's share of a classify run: its own scratch buffers, rows and totals for
-/// the chunk it was given. Used by one thread at a time.
+/// Prints classified chunks in input order: each row with its running index, each
+/// problem with its line number in the file, and adds up the totals.
+struct RowPrinter {
+    let layout: RowLayout
+    let stdout: OutputSink
+    let stderr: OutputSink
+    var progress: ProgressLine?
+    var summary = ClassifyRun.Summary()
+    /// The line number of the next chunk's first line.
+    private var nextLine = 1
+
+    init(layout: RowLayout, stdout: OutputSink, stderr: OutputSink, progress: ProgressLine?) {
+        self.layout = layout
+        self.stdout = stdout
+        self.stderr = stderr
+        self.progress = progress
+        summary.groups = layout.groups.map { ClassifyRun.Group(route: $0.route, model: $0.model) }
+    }
+
+    mutating func print(_ worker: ClassifyWorker, file: String) {
+        let firstLine = nextLine
+        nextLine += worker.lineCount
+        for problem in worker.problems {
+            switch problem {
+            case .badLine(var problem):
+                summary.badLines += 1
+                problem.line += firstLine - 1
+                let column = problem.column.map { ":\($0)" } ?? ""
+                stderr.write("modelroute: \(file):\(problem.line)\(column): \(problem.message); line skipped\n")
+            case .invalidUTF8(let line, let offset):
+                summary.invalidPrompts += 1
+                let error = ClassifyInputError.invalidUTF8(file: file, line: line + firstLine - 1, byteOffset: offset)
+                stderr.write("modelroute: \(error.message); skipped\n")
+            }
+        }
+        if layout.writesRows {
+            let layout = layout
+            var index = summary.prompts
+            stdout.append { bytes in
+                worker.output.withUnsafeBufferPointer { rows in
+                    var rowStart = 0
+                    for rowEnd in worker.rowEnds {
+                        index += 1
+                        layout.appendIndex(index, to: &bytes)
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: rows[rowStart..<rowEnd]))
+                        rowStart = rowEnd
+                    }
+                }
+            }
+        }
+        summary.prompts += worker.rowEnds.count
+        for (index, totals) in worker.totals.enumerated() where totals.prompts > 0 {
+            let group = layout.deciders[index].group
+            summary.groups[group].prompts += totals.prompts
+            summary.groups[group].inputTokens += totals.inputTokens
+            summary.groups[group].cost += totals.cost
+            summary.groups[group].baselineCost += totals.baselineCost
+            summary.inputTokens += totals.inputTokens
+            summary.cost += totals.cost
+            summary.baselineCost += totals.baselineCost
+        }
+        progress?.tick(prompts: summary.prompts)
+    }
+}
+
+/// One chunk's classification: the chunk's bytes, then its rows, totals and problems
+/// until they are printed. Used by one thread at a time.
 final class ClassifyWorker: @unchecked Sendable {
     /// Totals for one decider.
     struct Totals {
@@ -390,7 +481,7 @@ final class ClassifyWorker: @unchecked Sendable {
         var baselineCost = 0.0
     }
 
-    /// Something to report about a line, with its absolute line number.
+    /// Something to report about a line; line numbers count from 1 at the chunk's start.
     enum Problem {
         case badLine(PromptLineProblem)
         case invalidUTF8(line: Int, offset: Int)
@@ -400,7 +491,10 @@ final class ClassifyWorker: @unchecked Sendable {
     private let layout: RowLayout
     private let context: ClassificationContext
     private let scratch: ClassifierScratch
-    private var firstLine = 1
+    /// The input to classify, read straight into this buffer.
+    let chunk = ByteBuffer()
+    /// Lines in the chunk.
+    private(set) var lineCount = 0
     /// Rows without their index, back to back; `rowEnds` marks where each ends.
     private(set) var output: [UInt8] = []
     private(set) var rowEnds: [Int] = []
@@ -416,20 +510,22 @@ final class ClassifyWorker: @unchecked Sendable {
         totals = Array(repeating: Totals(), count: layout.deciders.count)
     }
 
-    /// Clears the previous chunk's results; the next chunk starts at `firstLine`.
-    func reset(firstLine: Int) {
-        self.firstLine = firstLine
+    /// Clears the previous chunk's results.
+    private func reset() {
+        lineCount = 0
         output.removeAll(keepingCapacity: true)
         rowEnds.removeAll(keepingCapacity: true)
         problems.removeAll(keepingCapacity: true)
         for index in totals.indices { totals[index] = Totals() }
     }
 
-    /// Classifies every line of a chunk (JSONL records or plain lines).
-    func classifyLines(_ chunk: UnsafeBufferPointer<UInt8>, format: PromptFileFormat) {
+    /// Classifies every line of the chunk (JSONL records or plain lines).
+    func classifyChunk(format: PromptFileFormat) {
+        reset()
+        let chunk = self.chunk.bytes
         guard let base = chunk.baseAddress else { return }
         var decoder = PromptLineDecoder(format: format)
-        var lineNumber = firstLine
+        var lineNumber = 1
         var lineStart = 0
         while lineStart < chunk.count {
             let remaining = chunk.count - lineStart
@@ -449,11 +545,13 @@ final class ClassifyWorker: @unchecked Sendable {
             lineNumber += 1
             lineStart = lineEnd + 1
         }
+        lineCount = lineNumber - 1
     }
 
-    /// Classifies a whole input as one prompt.
-    func classifyWhole(_ text: UnsafeBufferPointer<UInt8>) {
-        classify(PromptItem(line: firstLine, id: nil, text: text))
+    /// Classifies the whole chunk as one prompt.
+    func classifyWhole() {
+        reset()
+        classify(PromptItem(line: 1, id: nil, text: chunk.bytes))
     }
 
     private func classify(_ item: PromptItem) {

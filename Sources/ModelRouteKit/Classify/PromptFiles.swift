@@ -113,74 +113,56 @@ public struct PromptLineDecoder {
 }
 
 /// Reads a byte source in large chunks that each end at a line break (or at the end of
-/// input), so lines can be handed to several threads without splitting any. Memory is
-/// the chunk size plus the longest line.
-public final class LineChunkReader {
+/// input), so lines can be handed to several threads without splitting any. Each chunk
+/// is read straight into the caller's buffer; only the start of a line cut off at the
+/// end of a chunk is copied, to begin the next one. Memory is the chunk size plus the
+/// longest line.
+final class LineChunkReader {
     private let chunkSize: Int
-    private var buffer: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Unreturned bytes are `buffer[start..<end]`.
-    private var start = 0
-    private var end = 0
+    /// The start of a line that did not fit in the previous chunk.
+    private let carry = ByteBuffer(capacity: 4096)
     private var finished = false
 
     /// `chunkSize` is the least a chunk holds before it is cut at its last line break;
     /// `Int.max` reads everything as one chunk.
-    public init(chunkSize: Int = 4 << 20) {
-        self.chunkSize = chunkSize
-        capacity = min(max(chunkSize, 64 * 1024), 8 << 20)
-        buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    init(chunkSize: Int = 1 << 20) {
+        self.chunkSize = max(1, chunkSize)
     }
 
-    deinit {
-        buffer.deallocate()
-    }
-
-    /// The next chunk, or nil at the end of input.
-    public func next(from source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> [UInt8]? {
+    /// Fills `chunk` with the next chunk; false (and `chunk` empty) at the end of input.
+    func next(into chunk: ByteBuffer, from source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> Bool {
+        chunk.count = 0
+        chunk.append(carry.bytes)
+        carry.count = 0
+        // No line break before this point: a long line is not searched again.
+        var searchedUpTo = 0
         while !finished {
-            if end - start >= chunkSize, let cut = lastNewline() {
-                return take(upTo: cut + 1)
+            if chunk.count >= chunkSize {
+                if let cut = LineChunkReader.lastLineBreak(in: chunk, from: searchedUpTo) {
+                    carry.append(UnsafeBufferPointer(rebasing: chunk.bytes[(cut + 1)...]))
+                    chunk.count = cut + 1
+                    return true
+                }
+                searchedUpTo = chunk.count
             }
-            makeRoom()
-            let count = try source(UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
-            if count == 0 { finished = true }
-            end += count
+            // Up to the chunk size in one read; past it (a long line, or one chunk for
+            // everything) the buffer doubles.
+            let wanted = chunk.count < chunkSize && chunkSize != .max ? chunkSize - chunk.count : max(64 * 1024, chunk.count)
+            let read = try source(chunk.spareCapacity(atLeast: wanted))
+            if read == 0 { finished = true }
+            chunk.count += read
         }
-        guard end > start else { return nil }
-        return take(upTo: end)
+        return chunk.count > 0
     }
 
-    private func take(upTo cut: Int) -> [UInt8] {
-        let chunk = Array(UnsafeBufferPointer(start: buffer + start, count: cut - start))
-        start = cut
-        return chunk
-    }
-
-    private func lastNewline() -> Int? {
-        var index = end - 1
+    private static func lastLineBreak(in chunk: ByteBuffer, from start: Int) -> Int? {
+        // Backwards: the last break is usually within a line of the end.
+        var index = chunk.count - 1
         while index >= start {
-            if buffer[index] == 0x0A { return index }
+            if chunk.base[index] == 0x0A { return index }
             index -= 1
         }
         return nil
-    }
-
-    /// Moves unreturned bytes to the front, and grows the buffer when they fill it
-    /// (a line longer than the buffer).
-    private func makeRoom() {
-        if start > 0 {
-            buffer.update(from: buffer + start, count: end - start)
-            end -= start
-            start = 0
-        }
-        if capacity - end < 64 * 1024 {
-            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
-            larger.update(from: buffer, count: end)
-            buffer.deallocate()
-            buffer = larger
-            capacity *= 2
-        }
     }
 }
 

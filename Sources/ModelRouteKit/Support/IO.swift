@@ -53,6 +53,18 @@ public final class OutputSink: Sendable {
         }
     }
 
+    /// Appends what `build` adds to the buffer, under one lock: for many small pieces.
+    public func append(_ build: (inout [UInt8]) -> Void) {
+        state.withLock { state in
+            if descriptor == nil {
+                build(&state.captured)
+                return
+            }
+            build(&state.buffer)
+            if state.buffer.count >= OutputSink.bufferLimit { drain(&state) }
+        }
+    }
+
     /// Appends bytes; see `write(_:)`.
     public func write(bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { write(bytes: $0) }
@@ -189,4 +201,11 @@ public enum RunningProgram {
         let path = String(cString: resolved)
         return path.lastIndex(of: "/").map { String(path[..<$0]) }
     }
+}
+
+/// Carries a value across threads where a lock, not the type, makes that safe; the
+/// declaration site says which lock.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
