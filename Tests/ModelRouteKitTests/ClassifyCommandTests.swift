@@ -80,12 +80,12 @@ import Testing
             #"  {"prompt":"tabs\tand \u00e9","id":-3.5e2}  "#, #"{"extra": true, "prompt": "ok", "n": false}"#,
             #"{"prompt": "a", "meta": [1,]}"#, #"{"prompt": "x" "id": 1}"#, #"{"prompt": "x"} trailing"#, #"{"pro\u006dpt": "escaped key"}"#,
         ]
+        let unescaped = ByteBuffer()
         for line in lines {
-            var unescaped: [UInt8] = []
             let bytes = Array(line.utf8)
             let fast = bytes.withUnsafeBufferPointer { buffer -> String? in
-                guard case .prompt(let range, let escaped, _) = JSONLPromptScanner.scan(buffer, unescapeInto: &unescaped) else { return nil }
-                return escaped ? String(decoding: unescaped, as: UTF8.self) : String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+                guard case .prompt(let range, let escaped, _) = JSONLPromptScanner.scan(buffer, unescapeInto: unescaped) else { return nil }
+                return escaped ? String(decoding: unescaped.bytes, as: UTF8.self) : String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
             }
             let full = (try? JSONParser.parse(bytes))?["prompt"]?.stringValue
             if let fast {

@@ -39,6 +39,60 @@ import Testing
     }
 }
 
+@Suite struct JSONStringUnescaperTests {
+    /// Decodes `json` (the text after an opening quote) both ways: into an array and
+    /// into a reusable buffer.
+    private func decode(_ json: [UInt8]) -> (array: Result<[UInt8], JSONSyntaxError>, buffer: Result<[UInt8], JSONSyntaxError>, end: Int) {
+        json.withUnsafeBufferPointer { bytes in
+            var arrayIndex = 0
+            var array: [UInt8] = [0x2A]  // decoding appends after what is there
+            let arrayResult = JSONStringUnescaper.unescape(bytes, from: &arrayIndex, into: &array).map { Array(array.dropFirst()) }
+            var bufferIndex = 0
+            let buffer = ByteBuffer(capacity: 16)
+            let bufferResult = JSONStringUnescaper.unescape(bytes, from: &bufferIndex, into: buffer).map { Array(buffer.bytes) }
+            #expect(arrayIndex == bufferIndex)
+            return (arrayResult, bufferResult, arrayIndex)
+        }
+    }
+
+    @Test func decodesEveryEscapeAtEveryOffsetFromAWordBoundary() throws {
+        let escapes: [(json: String, text: String)] = [
+            (#"\""#, "\""), (#"\\"#, "\\"), (#"\/"#, "/"), (#"\b"#, "\u{8}"), (#"\f"#, "\u{C}"), (#"\n"#, "\n"), (#"\r"#, "\r"), (#"\t"#, "\t"),
+            (#"\u00e9"#, "é"), (#"\u00E9"#, "é"), (#"\u6771"#, "東"), (#"\ud83d\ude00"#, "😀"), (#"\u0000"#, "\u{0}"), ("é", "é"), ("😀", "😀"),
+        ]
+        for (json, text) in escapes {
+            for offset in 0..<12 {
+                for tail in [0, 1, 7, 8, 9, 20] {
+                    let prefix = String(repeating: "a", count: offset)
+                    let suffix = String(repeating: "z", count: tail)
+                    let result = decode(Array((prefix + json + suffix + "\"" + "after").utf8))
+                    let expected = Array((prefix + text + suffix).utf8)
+                    #expect(try result.array.get() == expected, "\(json) at \(offset), \(tail) after")
+                    #expect(try result.buffer.get() == expected, "\(json) at \(offset), \(tail) after")
+                    #expect(result.end == (prefix + json + suffix).utf8.count + 1, "stops just past the closing quote")
+                }
+            }
+        }
+    }
+
+    @Test func refusesBrokenStringsWhereverTheFaultIs() {
+        let faults = [#"\x"#, "\u{1}", "\n", #"\u12"#, #"\u12G4"#, #"\ud83d"#, #"\ud83dx"#, #"\ud83d\u0041"#, #"\ude00"#]
+        for fault in faults {
+            for offset in [0, 3, 7, 8, 15] {
+                let json = Array((String(repeating: "a", count: offset) + fault + "tail\"").utf8)
+                let result = decode(json)
+                #expect((try? result.array.get()) == nil, "\(fault) at \(offset)")
+                #expect((try? result.buffer.get()) == nil, "\(fault) at \(offset)")
+            }
+        }
+        for unterminated in ["abc" + String(repeating: "x", count: 20), "abc\\", "", #"abc\""#] {
+            let result = decode(Array(unterminated.utf8))
+            #expect((try? result.array.get()) == nil, "\(unterminated)")
+            #expect((try? result.buffer.get()) == nil, "\(unterminated)")
+        }
+    }
+}
+
 @Suite struct JSONNumberTextTests {
     @Test(arguments: [0.0, 1.0, 42.0, -3.0, 0.0000036, 0.000027, 0.5, 1.25, 123.4567891234, 0.0000000001, 2.5e-11, 1e20, -0.75, 1234567.5])
     func numbersRoundTripAndCostsPrintAsPlainDecimals(value: Double) throws {

@@ -38,7 +38,7 @@ public struct PromptLineProblem: Sendable, Equatable {
 /// Holds a reusable buffer for prompts with JSON escapes.
 public struct PromptLineDecoder {
     public let format: PromptFileFormat
-    private var unescaped: [UInt8] = []
+    private let unescaped = ByteBuffer()
 
     public init(format: PromptFileFormat) {
         self.format = format
@@ -53,10 +53,10 @@ public struct PromptLineDecoder {
         if let last = line.last, last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
         if PromptLineDecoder.isBlank(line) { return true }  // blank lines between records are fine
         if format != .jsonl { return prompt(PromptItem(line: number, id: nil, text: line)) }
-        switch JSONLPromptScanner.scan(line, unescapeInto: &unescaped) {
+        switch JSONLPromptScanner.scan(line, unescapeInto: unescaped) {
         case .prompt(let range, let escaped, let id):
             if escaped {
-                return unescaped.withUnsafeBufferPointer { prompt(PromptItem(line: number, id: id, text: $0)) }
+                return prompt(PromptItem(line: number, id: id, text: unescaped.bytes))
             }
             return prompt(PromptItem(line: number, id: id, text: UnsafeBufferPointer(rebasing: line[range])))
         case .needsFullParse:
@@ -177,7 +177,7 @@ enum JSONLPromptScanner {
         case needsFullParse
     }
 
-    static func scan(_ line: UnsafeBufferPointer<UInt8>, unescapeInto unescaped: inout [UInt8]) -> Outcome {
+    static func scan(_ line: UnsafeBufferPointer<UInt8>, unescapeInto unescaped: ByteBuffer) -> Outcome {
         var index = 0
         let count = line.count
         func skipSpace() { while index < count, line[index] == 0x20 || line[index] == 0x09 || line[index] == 0x0D { index += 1 } }
@@ -209,9 +209,8 @@ enum JSONLPromptScanner {
                     promptEscaped = false
                     index = end + 1
                 } else {
-                    unescaped.removeAll(keepingCapacity: true)
                     var cursor = start
-                    guard case .success = JSONStringUnescaper.unescape(line, from: &cursor, into: &unescaped) else { return .needsFullParse }
+                    guard case .success = JSONStringUnescaper.unescape(line, from: &cursor, into: unescaped) else { return .needsFullParse }
                     promptRange = start..<(cursor - 1)
                     promptEscaped = true
                     index = cursor

@@ -334,66 +334,160 @@ public enum JSONStringUnescaper {
     public static func unescape(
         _ bytes: UnsafeBufferPointer<UInt8>, from index: inout Int, into output: inout [UInt8]
     ) -> Result<Void, JSONSyntaxError> {
-        while index < bytes.count {
-            let byte = bytes[index]
+        let start = output.count
+        // Decoded text is never longer than its JSON form; the core writes eight bytes
+        // at a time, so it wants that much more room.
+        output.append(contentsOf: repeatElement(0, count: bytes.count - index + 8))
+        let result = output.withUnsafeMutableBufferPointer { buffer in
+            // The buffer is never empty here.
+            unescape(bytes, from: &index, into: buffer.baseAddress.unsafelyUnwrapped + start)
+        }
+        switch result {
+        case .success(let written):
+            output.removeLast(output.count - start - written)
+            return .success(())
+        case .failure(let error):
+            output.removeLast(output.count - start)
+            return .failure(error)
+        }
+    }
+
+    /// Decodes into a reusable buffer: its bytes become the decoded string.
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from index: inout Int, into output: ByteBuffer) -> Result<Void, JSONSyntaxError> {
+        output.count = 0
+        let room = output.spareCapacity(atLeast: bytes.count - index + 8)
+        guard let base = room.baseAddress else { return .failure(JSONSyntaxError(message: "unterminated string", offset: index)) }
+        switch unescape(bytes, from: &index, into: base.assumingMemoryBound(to: UInt8.self)) {
+        case .success(let written):
+            output.count = written
+            return .success(())
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// The core: decodes the rest of a string into `output`, which has room for
+    /// `bytes.count - index + 8` bytes, and returns how many it wrote. Plain text is
+    /// copied eight bytes at a time: each word is stored whole, then the output
+    /// advances only as far as the first byte that needs a look (quote, backslash,
+    /// control character).
+    static func unescape(
+        _ bytes: UnsafeBufferPointer<UInt8>, from index: inout Int, into output: UnsafeMutablePointer<UInt8>
+    ) -> Result<Int, JSONSyntaxError> {
+        guard let base = bytes.baseAddress else { return .failure(JSONSyntaxError(message: "unterminated string", offset: index)) }
+        let end = bytes.count
+        let input = UnsafeRawPointer(base)
+        let target = UnsafeMutableRawPointer(output)
+        var written = 0
+        while true {
+            while index &+ 8 <= end {
+                let word = input.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                target.storeBytes(of: word, toByteOffset: written, as: UInt64.self)
+                let special = JSONByteScan.specialBytes(word)
+                if special == 0 {
+                    index &+= 8
+                    written &+= 8
+                    continue
+                }
+                let plain = special.trailingZeroBitCount / 8
+                index &+= plain
+                written &+= plain
+                break
+            }
+            guard index < end else { return .failure(JSONSyntaxError(message: "unterminated string", offset: index)) }
+            let byte = base[index]
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return .success(())
+                return .success(written)
             case UInt8(ascii: "\\"):
                 index += 1
-                guard index < bytes.count else { break }
-                let escape = bytes[index]
+                guard index < end else { return .failure(JSONSyntaxError(message: "unterminated string", offset: index)) }
+                let escape = base[index]
                 index += 1
+                let simple: UInt8
                 switch escape {
-                case UInt8(ascii: "\""): output.append(0x22)
-                case UInt8(ascii: "\\"): output.append(0x5C)
-                case UInt8(ascii: "/"): output.append(0x2F)
-                case UInt8(ascii: "b"): output.append(0x08)
-                case UInt8(ascii: "f"): output.append(0x0C)
-                case UInt8(ascii: "n"): output.append(0x0A)
-                case UInt8(ascii: "r"): output.append(0x0D)
-                case UInt8(ascii: "t"): output.append(0x09)
+                case UInt8(ascii: "\""): simple = 0x22
+                case UInt8(ascii: "\\"): simple = 0x5C
+                case UInt8(ascii: "/"): simple = 0x2F
+                case UInt8(ascii: "b"): simple = 0x08
+                case UInt8(ascii: "f"): simple = 0x0C
+                case UInt8(ascii: "n"): simple = 0x0A
+                case UInt8(ascii: "r"): simple = 0x0D
+                case UInt8(ascii: "t"): simple = 0x09
                 case UInt8(ascii: "u"):
-                    guard let high = readHex4(bytes, &index) else {
-                        return .failure(JSONSyntaxError(message: "invalid \\u escape: expected four hex digits", offset: index))
+                    switch unicodeEscape(bytes, &index) {
+                    case .success(let scalar):
+                        written += writeUTF8(scalar, to: output + written)
+                        continue
+                    case .failure(let error):
+                        return .failure(error)
                     }
-                    var scalarValue = UInt32(high)
-                    if (0xD800...0xDBFF).contains(high) {
-                        // A high surrogate must be followed by an escaped low surrogate.
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
-                        }
-                        index += 2
-                        guard let low = readHex4(bytes, &index), (0xDC00...0xDFFF).contains(low) else {
-                            return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
-                        }
-                        scalarValue = 0x10000 + ((UInt32(high) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(high) {
-                        return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
-                    }
-                    guard let scalar = Unicode.Scalar(scalarValue) else {
-                        return .failure(JSONSyntaxError(message: "invalid \\u escape", offset: index))
-                    }
-                    appendUTF8(scalar, to: &output)
                 default:
                     return .failure(JSONSyntaxError(message: "invalid escape '\\\(Character(Unicode.Scalar(escape)))'", offset: index - 2))
                 }
+                output[written] = simple
+                written += 1
             default:
                 if byte < 0x20 {
                     return .failure(JSONSyntaxError(message: "unescaped control character inside a string (use \\n, \\t, …)", offset: index))
                 }
-                // Copy the run up to the next quote, backslash or control byte at once.
-                let runStart = index
-                if let base = bytes.baseAddress {
-                    index = JSONByteScan.nextSpecial(base, from: index + 1, to: bytes.count)
-                } else {
-                    index += 1
-                }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                // Plain bytes within eight of the end.
+                output[written] = byte
+                written += 1
+                index += 1
             }
         }
-        return .failure(JSONSyntaxError(message: "unterminated string", offset: index))
+    }
+
+    /// The scalar of a `\u` escape (with its low surrogate, if any); `index` is just past the `u`.
+    private static func unicodeEscape(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Result<Unicode.Scalar, JSONSyntaxError> {
+        guard let high = readHex4(bytes, &index) else {
+            return .failure(JSONSyntaxError(message: "invalid \\u escape: expected four hex digits", offset: index))
+        }
+        var scalarValue = UInt32(high)
+        if (0xD800...0xDBFF).contains(high) {
+            // A high surrogate must be followed by an escaped low surrogate.
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
+            }
+            index += 2
+            guard let low = readHex4(bytes, &index), (0xDC00...0xDFFF).contains(low) else {
+                return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
+            }
+            scalarValue = 0x10000 + ((UInt32(high) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(high) {
+            return .failure(JSONSyntaxError(message: "unpaired surrogate in \\u escape", offset: index))
+        }
+        guard let scalar = Unicode.Scalar(scalarValue) else {
+            return .failure(JSONSyntaxError(message: "invalid \\u escape", offset: index))
+        }
+        return .success(scalar)
+    }
+
+    /// Writes the UTF-8 encoding of a scalar; returns its length.
+    private static func writeUTF8(_ scalar: Unicode.Scalar, to output: UnsafeMutablePointer<UInt8>) -> Int {
+        let value = scalar.value
+        switch value {
+        case 0..<0x80:
+            output[0] = UInt8(value)
+            return 1
+        case 0x80..<0x800:
+            output[0] = UInt8(0xC0 | (value >> 6))
+            output[1] = UInt8(0x80 | (value & 0x3F))
+            return 2
+        case 0x800..<0x10000:
+            output[0] = UInt8(0xE0 | (value >> 12))
+            output[1] = UInt8(0x80 | ((value >> 6) & 0x3F))
+            output[2] = UInt8(0x80 | (value & 0x3F))
+            return 3
+        default:
+            output[0] = UInt8(0xF0 | (value >> 18))
+            output[1] = UInt8(0x80 | ((value >> 12) & 0x3F))
+            output[2] = UInt8(0x80 | ((value >> 6) & 0x3F))
+            output[3] = UInt8(0x80 | (value & 0x3F))
+            return 4
+        }
     }
 
     /// Appends the UTF-8 encoding of a scalar.

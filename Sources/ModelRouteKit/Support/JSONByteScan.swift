@@ -4,6 +4,19 @@ enum JSONByteScan {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// For eight bytes read little-endian: the high bit of the first byte that is `"`,
+    /// `\` or a control character is set, and no bit below it; zero when there is none.
+    /// A zero byte in (word ^ pattern) marks an equal byte, found by the borrow of a
+    /// subtraction; "less than 0x20" uses the same trick. A borrow can flag bytes above
+    /// a real match, never below one, so the lowest flag is exact.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+        return special & highBits
+    }
+
     /// Index of the first byte at or after `start` that is `"`, `\` or a control
     /// character (below 0x20), or `end` when there is none.
     @inline(__always)
@@ -11,13 +24,8 @@ enum JSONByteScan {
         var index = start
         let raw = UnsafeRawPointer(base)
         while index + 8 <= end {
-            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // A zero byte in (word ^ pattern) marks an equal byte; "less than 0x20" uses
-            // the same borrow trick. False alarms only send us to the byte loop below.
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-            if special & highBits != 0 { break }
+            let special = specialBytes(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if special != 0 { return index &+ special.trailingZeroBitCount / 8 }
             index &+= 8
         }
         while index < end {
