@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ModelRouteTestSupport
 @testable import ModelRouteKit
 
 @Suite struct ClassifierTests {
@@ -284,6 +285,52 @@ import Testing
         let decision = classifier.classify(text, context: ClassificationContext())
         let expected = (0..<automaton.patternCount).filter { slowMatches.contains($0) }.map { keywords[$0] }
         #expect(decision.evidence == (expected.isEmpty ? [] : [.keywordsFound(condition: "any", keywords: expected)]), "\(text)")
+    }
+}
+
+@Suite struct TransitionLayoutTests {
+    /// The narrow (16-bit) and wide (32-bit) tables must walk alike: same matches, same
+    /// counts, on raw and on folded text, for many keywords sharing many prefixes.
+    @Test func narrowAndWideTablesFindTheSameKeywords() {
+        let words = ["for", "can", "plan", "information", "security", "audit", "design", "a", "system", "é", "tl;dr", "x"]
+        var keywords: [(folded: [UInt8], mode: KeywordMatchMode)] = []
+        for first in words {
+            for second in words where second != first {
+                keywords.append((Array("\(first) \(second)".utf8), keywords.count % 3 == 0 ? .substring : .word))
+                keywords.append((Array("\(first)\(second)x".utf8), .word))
+            }
+        }
+        let narrow = KeywordAutomaton(keywords: keywords, wideLimit: 0)
+        let wide = KeywordAutomaton(keywords: keywords, wideLimit: .max)
+        #expect(narrow.isNarrow && !wide.isNarrow)
+        #expect(KeywordAutomaton(keywords: keywords).isNarrow, "a table this size is narrow by default")
+        #expect(!KeywordAutomaton(keywords: [(Array("format".utf8), .word)]).isNarrow, "a small one is wide")
+        var generator = SeededGenerator(seed: 5)
+        var matchedSomething = 0
+        for _ in 0..<300 {
+            var text = ""
+            for _ in 0..<Int(generator.next() % 60) {
+                text += words[Int(generator.next() % UInt64(words.count))].uppercased()
+                text += ["", " ", "  ", "\n\t", "xx ", ". "][Int(generator.next() % 6)]
+            }
+            var results: [[Int32]] = []
+            var counts: [Int?] = []
+            for automaton in [narrow, wide] {
+                var matches = MatchSet(count: automaton.patternCount)
+                var folds = FoldTable()
+                let scanned = text.withUTF8 { automaton.scan($0, folds: &folds, into: &matches) }
+                counts.append(scanned.map { $0.continuationBytes * 1000 + $0.extraQuarters })
+                var searched = MatchSet(count: automaton.patternCount)
+                let folded = Array(text.lowercased().utf8)
+                folded.withUnsafeBufferPointer { automaton.search($0.baseAddress.unsafelyUnwrapped, count: folded.count, into: &searched) }
+                if scanned != nil { #expect(matches.found.sorted() == searched.found.sorted(), "\(text)") }
+                results.append(matches.found.sorted())
+            }
+            #expect(results[0] == results[1], "\(text)")
+            #expect(counts[0] == counts[1], "\(text)")
+            if !results[0].isEmpty { matchedSomething += 1 }
+        }
+        #expect(matchedSomething > 100, "the texts exercise matches")
     }
 }
 

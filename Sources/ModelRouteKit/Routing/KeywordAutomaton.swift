@@ -20,11 +20,8 @@ struct KeywordAutomaton: Sendable {
 
     /// Byte → its class; bytes that occur in no keyword share class 0.
     private let byteClass: [UInt8]
-    private let classCount: Int
-    /// For (state × classCount + class): the next state's row (state × classCount), bitwise
-    /// inverted (negative) when that state completes a keyword, so the hot loop needs
-    /// neither a multiply nor a second lookup.
-    private let transitions: [Int32]
+    /// The transition table (see `TransitionTable`).
+    private let table: TransitionTable
     /// For state s, its matches are `outputs[outputStart[s]..<outputStart[s + 1]]`.
     private let outputStart: [Int32]
     /// Pattern indices.
@@ -32,11 +29,18 @@ struct KeywordAutomaton: Sendable {
     /// Patterns by index.
     let patterns: [Pattern]
 
+    /// Whether the table stores 16-bit state numbers.
+    var isNarrow: Bool {
+        if case .narrow = table.storage { return true }
+        return false
+    }
+
     /// Number of patterns, which is the size of a match set.
     var patternCount: Int { patterns.count }
 
-    /// Builds the automaton for folded keywords and their modes.
-    init(keywords: [(folded: [UInt8], mode: KeywordMatchMode)]) {
+    /// Builds the automaton for folded keywords and their modes; tables larger than
+    /// `wideLimit` bytes are stored narrow (see `TransitionTable`).
+    init(keywords: [(folded: [UInt8], mode: KeywordMatchMode)], wideLimit: Int = TransitionTable.wideLimit) {
         var classOf = [UInt8](repeating: 0, count: 256)
         var count = 1
         for keyword in keywords {
@@ -49,7 +53,6 @@ struct KeywordAutomaton: Sendable {
         for space in 0x09...0x0D { classOf[space] = classOf[0x20] }
         let spaceClass = Int(classOf[0x20])
         byteClass = classOf
-        classCount = count
 
         // The trie.
         // children[state * count + symbol], -1 for none: one flat array, not one per state.
@@ -110,13 +113,7 @@ struct KeywordAutomaton: Sendable {
         if spaceClass != 0 {
             for state in 1..<stateCount where enteredBySpace[state] { transitions[state * count + spaceClass] = Int32(state) }
         }
-        var encoded = [Int32](repeating: 0, count: transitions.count)
-        for index in transitions.indices {
-            let next = Int(transitions[index])
-            let row = Int32(next * count)
-            encoded[index] = outputsByState[next].isEmpty ? row : ~row
-        }
-        self.transitions = encoded
+        table = TransitionTable(next: transitions, classCount: count, completesKeyword: outputsByState.map { !$0.isEmpty }, wideLimit: wideLimit)
         var starts: [Int32] = [0]
         var flat: [Int32] = []
         for state in 0..<stateCount {
@@ -153,6 +150,15 @@ struct KeywordAutomaton: Sendable {
     /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
     /// then folds the whole text with `PromptScanner` and uses `search`.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
+        switch table.storage {
+        case .wide(let entries): return scan(text, steps: WideSteps(entries: entries, shift: table.shift), folds: &folds, into: &matches)
+        case .narrow(let entries): return scan(text, steps: NarrowSteps(entries: entries, shift: table.shift), folds: &folds, into: &matches)
+        }
+    }
+
+    private func scan<Steps: TransitionSteps>(
+        _ text: UnsafeBufferPointer<UInt8>, steps: Steps, folds: inout FoldTable, into matches: inout MatchSet
+    ) -> Counts? {
         guard let base = text.baseAddress else { return Counts(continuationBytes: 0, extraQuarters: 0) }
         let count = text.count
         let hasPatterns = !patterns.isEmpty
@@ -162,89 +168,85 @@ struct KeywordAutomaton: Sendable {
         var continuationBytes = 0
         var extraQuarters = 0
         var bailedOut = false
-        transitions.withUnsafeBufferPointer { transitions in
-            byteClass.withUnsafeBufferPointer { byteClass in
-                do {
-                    var row = 0
-                    var index = 0
-                    while index < count {
-                        // The hot loop: a run of ASCII bytes, with every piece of state in
-                        // locals so the compiler keeps them in registers.
-                        var runRow = row
-                        var position = index
-                        var matched = false
-                        // Eight ASCII bytes at a time: one check for the high bits, then
-                        // eight table steps with no per-byte bounds or ASCII test.
-                        let raw = UnsafeRawPointer(base)
-                        wordLoop: while position &+ 8 <= count {
-                            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-                            if word & 0x8080_8080_8080_8080 != 0 { break }
-                            for lane in 0..<8 {
-                                let byte = Int(truncatingIfNeeded: (word >> UInt64(lane &* 8)) & 0xFF)
-                                let entry = Int(transitions[runRow &+ Int(byteClass[byte])])
-                                if entry < 0 {
-                                    runRow = ~entry
-                                    position &+= lane &+ 1
-                                    matched = true
-                                    break wordLoop
-                                }
-                                runRow = entry
-                            }
-                            position &+= 8
-                        }
-                        // No calls in here: a keyword's end breaks out to be reported below.
-                        while !matched && position < count {
-                            let byte = base[position]
-                            if byte >= 0x80 { break }
-                            position &+= 1
-                            let entry = Int(transitions[runRow &+ Int(byteClass[Int(byte)])])
-                            if entry >= 0 {
-                                runRow = entry
-                                continue
-                            }
-                            runRow = ~entry
+        byteClass.withUnsafeBufferPointer { byteClass in
+            var row = 0
+            var index = 0
+            while index < count {
+                // The hot loop: a run of ASCII bytes, with every piece of state in
+                // locals so the compiler keeps them in registers.
+                var runRow = row
+                var position = index
+                var matched = false
+                // Eight ASCII bytes at a time: one check for the high bits, then
+                // eight table steps with no per-byte bounds or ASCII test.
+                let raw = UnsafeRawPointer(base)
+                wordLoop: while position &+ 8 <= count {
+                    let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 != 0 { break }
+                    for lane in 0..<8 {
+                        let byte = Int(truncatingIfNeeded: (word >> UInt64(lane &* 8)) & 0xFF)
+                        let entry = steps.entry(runRow &+ Int(byteClass[byte]))
+                        if entry < 0 {
+                            runRow = steps.row(completing: entry)
+                            position &+= lane &+ 1
                             matched = true
-                            break
+                            break wordLoop
                         }
-                        row = runRow
-                        index = position
-                        if matched {
-                            report(state: row / classCount, endingAt: position, in: base, count: count, into: &matches)
+                        runRow = entry
+                    }
+                    position &+= 8
+                }
+                // No calls in here: a keyword's end breaks out to be reported below.
+                while !matched && position < count {
+                    let byte = base[position]
+                    if byte >= 0x80 { break }
+                    position &+= 1
+                    let entry = steps.entry(runRow &+ Int(byteClass[Int(byte)]))
+                    if entry >= 0 {
+                        runRow = entry
+                        continue
+                    }
+                    runRow = steps.row(completing: entry)
+                    matched = true
+                    break
+                }
+                row = runRow
+                index = position
+                if matched {
+                    report(state: steps.state(ofRow: row), endingAt: position, in: base, count: count, into: &matches)
+                    continue
+                }
+                if index >= count { break }
+                guard let (value, length) = UTF8Decoding.decode(base, index, count) else {
+                    bailedOut = true
+                    return
+                }
+                let action = folds.action(for: value)
+                let start = index
+                index &+= length
+                continuationBytes &+= length &- 1
+                extraQuarters &+= TokenEstimator.weight(value) &- 1
+                switch action {
+                case .bail:
+                    bailedOut = true
+                    return
+                case .space:
+                    guard hasPatterns, let spaceClass else { row = 0; continue }
+                    let entry = steps.entry(row &+ spaceClass)
+                    row = entry >= 0 ? entry : steps.row(completing: entry)  // a keyword never ends with a space
+                case .feed(let packed):
+                    guard hasPatterns else { continue }
+                    // The folded bytes are as many as the raw ones, so match
+                    // positions in the raw text stay right.
+                    for offset in 0..<length {
+                        let foldedByte = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
+                        let entry = steps.entry(row &+ Int(byteClass[Int(foldedByte)]))
+                        if entry >= 0 {
+                            row = entry
                             continue
                         }
-                        if index >= count { break }
-                        guard let (value, length) = UTF8Decoding.decode(base, index, count) else {
-                            bailedOut = true
-                            return
-                        }
-                        let action = folds.action(for: value)
-                        let start = index
-                        index &+= length
-                        continuationBytes &+= length &- 1
-                        extraQuarters &+= TokenEstimator.weight(value) &- 1
-                        switch action {
-                        case .bail:
-                            bailedOut = true
-                            return
-                        case .space:
-                            guard hasPatterns, let spaceClass else { row = 0; continue }
-                            let entry = Int(transitions[row &+ spaceClass])
-                            row = entry >= 0 ? entry : ~entry  // a keyword never ends with a space
-                        case .feed(let packed):
-                            guard hasPatterns else { continue }
-                            // The folded bytes are as many as the raw ones, so match
-                            // positions in the raw text stay right.
-                            for offset in 0..<length {
-                                let foldedByte = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
-                                let entry = Int(transitions[row &+ Int(byteClass[Int(foldedByte)])])
-                                if entry >= 0 {
-                                    row = entry
-                                    continue
-                                }
-                                row = ~entry
-                                report(state: row / classCount, endingAt: start + offset + 1, in: base, count: count, into: &matches)
-                            }
-                        }
+                        row = steps.row(completing: entry)
+                        report(state: steps.state(ofRow: row), endingAt: start + offset + 1, in: base, count: count, into: &matches)
                     }
                 }
             }
@@ -255,18 +257,23 @@ struct KeywordAutomaton: Sendable {
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
     func search(_ text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
         if patterns.isEmpty { return }
-        transitions.withUnsafeBufferPointer { transitions in
-            byteClass.withUnsafeBufferPointer { byteClass in
-                var row = 0
-                for index in 0..<count {
-                    let entry = Int(transitions[row &+ Int(byteClass[Int(text[index])])])
-                    if entry >= 0 {
-                        row = entry
-                        continue
-                    }
-                    row = ~entry
-                    report(state: row / classCount, endingAt: index + 1, in: text, count: count, into: &matches)
+        switch table.storage {
+        case .wide(let entries): search(text, count: count, steps: WideSteps(entries: entries, shift: table.shift), into: &matches)
+        case .narrow(let entries): search(text, count: count, steps: NarrowSteps(entries: entries, shift: table.shift), into: &matches)
+        }
+    }
+
+    private func search<Steps: TransitionSteps>(_ text: UnsafePointer<UInt8>, count: Int, steps: Steps, into matches: inout MatchSet) {
+        byteClass.withUnsafeBufferPointer { byteClass in
+            var row = 0
+            for index in 0..<count {
+                let entry = steps.entry(row &+ Int(byteClass[Int(text[index])]))
+                if entry >= 0 {
+                    row = entry
+                    continue
                 }
+                row = steps.row(completing: entry)
+                report(state: steps.state(ofRow: row), endingAt: index + 1, in: text, count: count, into: &matches)
             }
         }
     }
@@ -309,6 +316,96 @@ struct KeywordAutomaton: Sendable {
         }
         return max(0, position)
     }
+}
+
+/// The automaton's transitions, laid out for the cache: one row per state of `stride`
+/// entries (the class count rounded up to a power of two), rows aligned to 64 bytes.
+///
+/// A small table stores each entry as the next state's row offset (Int32), bitwise
+/// inverted when that state completes a keyword, so a step is one load and one add.
+/// With thousands of states (a thousand keywords) that table outgrows the first-level
+/// cache and the scan waits on memory for a good share of its bytes; a large table
+/// therefore stores state numbers in 16 bits, shifted into a row offset on use, so that
+/// a row of up to 32 classes is a single cache line and the table half the size.
+final class TransitionTable: @unchecked Sendable {  // immutable once built
+    enum Storage {
+        case wide(UnsafePointer<Int32>)
+        case narrow(UnsafePointer<Int16>)
+    }
+
+    /// Tables up to this size stay wide: they fit the first-level cache as they are.
+    static let wideLimit = 16 * 1024
+
+    let storage: Storage
+    /// log2 of the row stride.
+    let shift: Int
+    private let memory: UnsafeMutableRawPointer
+
+    /// `next[state × classCount + class]` is the next state; `completesKeyword[state]`
+    /// whether entering that state completes a keyword. Tables over `wideLimit` bytes
+    /// (and under 32,768 states) are narrow.
+    init(next: [Int32], classCount: Int, completesKeyword: [Bool], wideLimit: Int) {
+        let states = completesKeyword.count
+        var stride = 1
+        while stride < classCount { stride <<= 1 }
+        shift = stride.trailingZeroBitCount
+        let entryCount = states * stride
+        let narrow = entryCount * 4 > wideLimit && states <= Int(Int16.max)
+        memory = UnsafeMutableRawPointer.allocate(byteCount: max(entryCount * (narrow ? 2 : 4), 64), alignment: 64)
+        if narrow {
+            let entries = memory.initializeMemory(as: Int16.self, repeating: 0, count: entryCount)
+            for state in 0..<states {
+                for symbol in 0..<classCount {
+                    let nextState = Int(next[state * classCount + symbol])
+                    entries[state &<< shift + symbol] = completesKeyword[nextState] ? ~Int16(nextState) : Int16(nextState)
+                }
+            }
+            storage = .narrow(UnsafePointer(entries))
+        } else {
+            let entries = memory.initializeMemory(as: Int32.self, repeating: 0, count: entryCount)
+            for state in 0..<states {
+                for symbol in 0..<classCount {
+                    let nextState = Int(next[state * classCount + symbol])
+                    let row = Int32(nextState &<< shift)
+                    entries[state &<< shift + symbol] = completesKeyword[nextState] ? ~row : row
+                }
+            }
+            storage = .wide(UnsafePointer(entries))
+        }
+    }
+
+    deinit {
+        memory.deallocate()
+    }
+}
+
+/// One step of the automaton, for either table layout; the scan is specialized for each.
+protocol TransitionSteps {
+    /// The entry at `index` (a row plus a class) as the next row, or negative when the
+    /// next state completes a keyword (then `row(completing:)` gives the row).
+    func entry(_ index: Int) -> Int
+    func row(completing entry: Int) -> Int
+    func state(ofRow row: Int) -> Int
+}
+
+struct WideSteps: TransitionSteps {
+    let entries: UnsafePointer<Int32>
+    let shift: Int
+
+    @inline(__always) func entry(_ index: Int) -> Int { Int(entries[index]) }
+    @inline(__always) func row(completing entry: Int) -> Int { ~entry }
+    @inline(__always) func state(ofRow row: Int) -> Int { row &>> shift }
+}
+
+struct NarrowSteps: TransitionSteps {
+    let entries: UnsafePointer<Int16>
+    let shift: Int
+
+    /// Shifting keeps the sign: a completing state ~s becomes ~s << shift, which is
+    /// (~(s << shift)) - (stride - 1).
+    @inline(__always) func entry(_ index: Int) -> Int { Int(entries[index]) &<< shift }
+    @inline(__always) func row(completing entry: Int) -> Int { ~entry &- ((1 &<< shift) &- 1) }
+    @inline(__always) func state(ofRow row: Int) -> Int { row &>> shift }
 }
 
 /// Case folds of non-ASCII scalars, computed once per scalar and kept for the run.
