@@ -288,6 +288,56 @@ import ModelRouteTestSupport
     }
 }
 
+@Suite struct TwoWalkTests {
+    /// Long prompts are walked as two halves at once; whatever straddles the middle
+    /// (a phrase, a run of white space, a word boundary) must be found as one walk
+    /// finds it, and nothing counted twice.
+    @Test(arguments: [0, Int.max])
+    func twoHalvesFindWhatOneWalkFinds(wideLimit: Int) throws {
+        let keywords = ["format", "security audit", "école", "tl;dr", "翻译", "b format", "design a system", "x"]
+        let pieces = ["format", "security", "audit", " ", "   ", "\n\n\t ", "École", "d'été", "tl;dr", "翻译", "b", "lorem", "informat", "FORMATX",
+                      "design", "a", "system", "DESIGN  A\nSYSTEM", "x", "ipsum", ".", "😀"]
+        let automaton = KeywordAutomaton(
+            keywords: keywords.map { (Array($0.utf8), $0 == "x" ? KeywordMatchMode.substring : .word) }, wideLimit: wideLimit)
+        var generator = SeededGenerator(seed: 11)
+        var twoWalkTexts = 0
+        for round in 0..<400 {
+            var text = ""
+            let target = KeywordAutomaton.twoWalkMinimum + Int(generator.next() % 600)
+            while text.utf8.count < target {
+                let roll = Int(generator.next() % 100)
+                // Mostly ASCII words and spaces, so the middle is usually ASCII.
+                let piece = roll < 85 ? pieces[Int(generator.next() % 6)] : pieces[Int(generator.next() % UInt64(pieces.count))]
+                text += piece + (roll % 3 == 0 ? "" : " ")
+            }
+            if round % 4 == 0 {
+                // A phrase across the middle, with a long run of white space inside.
+                let head = String(decoding: Array(text.utf8)[..<(text.utf8.count / 2 - 9)], as: UTF8.self)
+                text = head + " Security" + String(repeating: " ", count: Int(generator.next() % 80)) + "AUDIT " + text
+            }
+            var fastMatches = MatchSet(count: automaton.patternCount)
+            var slowMatches = MatchSet(count: automaton.patternCount)
+            var folds = FoldTable()
+            let scanner = PromptScanner()
+            let (fast, slow, split): (KeywordAutomaton.Counts?, PromptMeasurements?, (middle: Int, start: Int)?) = text.withUTF8 { utf8 in
+                let fast = automaton.scan(utf8, folds: &folds, into: &fastMatches)
+                let slow = scanner.scan(utf8, fold: true)
+                automaton.search(scanner.foldedText, count: scanner.foldedCount, into: &slowMatches)
+                return (fast, slow, automaton.twoWalkSplit(utf8))
+            }
+            let measured = try #require(slow)
+            guard let fast else { continue }
+            if split != nil { twoWalkTexts += 1 }
+            #expect(text.utf8.count - fast.continuationBytes == measured.chars, "\(text)")
+            #expect((text.utf8.count - fast.continuationBytes + fast.extraQuarters + 3) / 4 == measured.tokens, "\(text)")
+            for index in 0..<automaton.patternCount {
+                #expect(fastMatches.contains(index) == slowMatches.contains(index), "\(keywords[index]) in \(text)")
+            }
+        }
+        #expect(twoWalkTexts > 200, "the test exercises the two-walk path")
+    }
+}
+
 @Suite struct TransitionLayoutTests {
     /// The narrow (16-bit) and wide (32-bit) tables must walk alike: same matches, same
     /// counts, on raw and on folded text, for many keywords sharing many prefixes.

@@ -28,6 +28,8 @@ struct KeywordAutomaton: Sendable {
     private let outputs: [Int32]
     /// Patterns by index.
     let patterns: [Pattern]
+    /// Bytes in the longest pattern.
+    private let longestPattern: Int
 
     /// Whether the table stores 16-bit state numbers.
     var isNarrow: Bool {
@@ -78,6 +80,7 @@ struct KeywordAutomaton: Sendable {
             patterns.append(KeywordAutomaton.pattern(for: keyword.folded, mode: keyword.mode))
         }
         self.patterns = patterns
+        longestPattern = patterns.map(\.bytes.count).max() ?? 0
 
         // Failure links by breadth-first search, resolving the DFA as we go.
         var transitions = [Int32](repeating: 0, count: stateCount * count)
@@ -139,39 +142,155 @@ struct KeywordAutomaton: Sendable {
     /// What the fused pass measured besides the matches.
     struct Counts {
         /// UTF-8 continuation bytes, so that scalars = bytes - continuation bytes.
-        var continuationBytes: Int
+        var continuationBytes = 0
         /// Quarter-tokens beyond one per scalar (see `TokenEstimator`).
-        var extraQuarters: Int
+        var extraQuarters = 0
     }
 
+    /// Prompts at least this long are walked as two halves at once (see `scan`).
+    static let twoWalkMinimum = 256
+
     /// The fast path: matches keywords in the raw text while counting scalars, in one
-    /// pass (words and lines are counted separately, only as far as a rule needs). Non-ASCII scalars are folded on the fly when their fold
-    /// has the same UTF-8 length. Returns nil (matches incomplete) on anything else —
-    /// invalid UTF-8, non-ASCII white space, a fold that changes length — and the caller
-    /// then folds the whole text with `PromptScanner` and uses `search`.
+    /// pass (words and lines are counted separately, only as far as a rule needs).
+    /// Non-ASCII scalars are folded on the fly when their fold has the same UTF-8
+    /// length. Returns nil (matches incomplete) on anything else — invalid UTF-8,
+    /// non-ASCII white space, a fold that changes length — and the caller then folds the
+    /// whole text with `PromptScanner` and uses `search`.
+    ///
+    /// Each step of the automaton waits for the table load of the step before, so a
+    /// single walk leaves the core mostly idle, the more so when a large table misses
+    /// the cache. A long prompt is therefore walked as two halves in lockstep, whose
+    /// loads overlap. The second walk starts from the root far enough before the middle
+    /// (`twoWalkSplit`) to be, at the middle, in the state a single walk would be in;
+    /// the text it reads before the middle is ASCII, where it counts nothing.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
-        switch table.storage {
-        case .wide(let entries): return scan(text, steps: WideSteps(entries: entries, shift: table.shift), folds: &folds, into: &matches)
-        case .narrow(let entries): return scan(text, steps: NarrowSteps(entries: entries, shift: table.shift), folds: &folds, into: &matches)
+        guard let base = text.baseAddress else { return Counts() }
+        return byteClass.withUnsafeBufferPointer { byteClass in
+            switch table.storage {
+            case .wide(let entries):
+                let walker = Walker(automaton: self, steps: WideSteps(entries: entries, shift: table.shift), byteClass: byteClass, text: base, count: text.count)
+                return walker.scan(folds: &folds, into: &matches)
+            case .narrow(let entries):
+                let walker = Walker(automaton: self, steps: NarrowSteps(entries: entries, shift: table.shift), byteClass: byteClass, text: base, count: text.count)
+                return walker.scan(folds: &folds, into: &matches)
+            }
         }
     }
 
-    private func scan<Steps: TransitionSteps>(
-        _ text: UnsafeBufferPointer<UInt8>, steps: Steps, folds: inout FoldTable, into matches: inout MatchSet
-    ) -> Counts? {
-        guard let base = text.baseAddress else { return Counts(continuationBytes: 0, extraQuarters: 0) }
-        let count = text.count
-        let hasPatterns = !patterns.isEmpty
-        let spaceClass: Int? = byteClass[0x20] == 0 ? nil : Int(byteClass[0x20])
-        // With no keywords the automaton has only its root state, whose transitions all
-        // lead back to it: the loop below then just counts.
-        var continuationBytes = 0
-        var extraQuarters = 0
-        var bailedOut = false
-        byteClass.withUnsafeBufferPointer { byteClass in
-            var row = 0
-            var index = 0
-            while index < count {
+    /// Where the first walk ends and the second starts, when the text is walked in two:
+    /// as many symbols before the middle as the longest keyword has, a run of white
+    /// space being one symbol. Nil for short text, for non-ASCII text in that stretch
+    /// (it would be counted twice), and when there are no keywords.
+    func twoWalkSplit(_ text: UnsafeBufferPointer<UInt8>) -> (middle: Int, start: Int)? {
+        guard let base = text.baseAddress, !patterns.isEmpty, text.count >= KeywordAutomaton.twoWalkMinimum else { return nil }
+        let middle = text.count / 2
+        var position = middle
+        var symbols = 0
+        while symbols <= longestPattern {
+            guard position > 64 else { return nil }
+            let byte = base[position - 1]
+            guard byte < 0x80 else { return nil }
+            position -= 1
+            if TextFolding.asciiSpace[Int(byte)] == 1 {
+                while position > 0, base[position - 1] < 0x80, TextFolding.asciiSpace[Int(base[position - 1])] == 1 { position -= 1 }
+            }
+            symbols += 1
+        }
+        return (middle, position)
+    }
+
+    /// One walk of the automaton over `text[position..<end]`.
+    private struct Cursor {
+        /// The current state's row.
+        var row = 0
+        var position: Int
+        var end: Int
+    }
+
+    /// The automaton's tables and one text, for the walks of one `scan`.
+    private struct Walker<Steps: TransitionSteps> {
+        let automaton: KeywordAutomaton
+        let steps: Steps
+        let byteClass: UnsafeBufferPointer<UInt8>
+        let text: UnsafePointer<UInt8>
+        let count: Int
+
+        func scan(folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
+            var counts = Counts()
+            var first = Cursor(position: 0, end: count)
+            if let split = automaton.twoWalkSplit(UnsafeBufferPointer(start: text, count: count)) {
+                first.end = split.middle
+                var second = Cursor(position: split.start, end: count)
+                guard walkInLockstep(&first, &second, folds: &folds, counts: &counts, matches: &matches),
+                    walk(&second, until: second.end, folds: &folds, counts: &counts, matches: &matches)
+                else { return nil }
+            }
+            guard walk(&first, until: first.end, folds: &folds, counts: &counts, matches: &matches) else { return nil }
+            return counts
+        }
+
+        /// Walks both cursors eight ASCII bytes each per round until one nears its end.
+        /// Returns false when the text must be folded first.
+        func walkInLockstep(_ a: inout Cursor, _ b: inout Cursor, folds: inout FoldTable, counts: inout Counts, matches: inout MatchSet) -> Bool {
+            let raw = UnsafeRawPointer(text)
+            while a.position &+ 8 <= a.end && b.position &+ 8 <= b.end {
+                let wordA = raw.loadUnaligned(fromByteOffset: a.position, as: UInt64.self)
+                let wordB = raw.loadUnaligned(fromByteOffset: b.position, as: UInt64.self)
+                if wordA & 0x8080_8080_8080_8080 != 0 {
+                    // Non-ASCII: this word alone, one byte or scalar at a time.
+                    guard walk(&a, until: a.position &+ 8, folds: &folds, counts: &counts, matches: &matches) else { return false }
+                    continue
+                }
+                if wordB & 0x8080_8080_8080_8080 != 0 {
+                    guard walk(&b, until: b.position &+ 8, folds: &folds, counts: &counts, matches: &matches) else { return false }
+                    continue
+                }
+                var rowA = a.row
+                var rowB = b.row
+                var lane = 0
+                var matchedA = false
+                var matchedB = false
+                while lane < 8 {
+                    let shift = UInt64(truncatingIfNeeded: lane &* 8)
+                    let entryA = steps.entry(rowA &+ Int(byteClass[Int(truncatingIfNeeded: (wordA &>> shift) & 0xFF)]))
+                    let entryB = steps.entry(rowB &+ Int(byteClass[Int(truncatingIfNeeded: (wordB &>> shift) & 0xFF)]))
+                    lane &+= 1
+                    if (entryA | entryB) < 0 {
+                        // A keyword ends here in one walk or both: report, and go on
+                        // from the next byte.
+                        matchedA = entryA < 0
+                        matchedB = entryB < 0
+                        rowA = matchedA ? steps.row(completing: entryA) : entryA
+                        rowB = matchedB ? steps.row(completing: entryB) : entryB
+                        break
+                    }
+                    rowA = entryA
+                    rowB = entryB
+                }
+                a.row = rowA
+                b.row = rowB
+                a.position &+= lane
+                b.position &+= lane
+                if matchedA { automaton.report(state: steps.state(ofRow: rowA), endingAt: a.position, in: text, count: count, into: &matches) }
+                if matchedB { automaton.report(state: steps.state(ofRow: rowB), endingAt: b.position, in: text, count: count, into: &matches) }
+            }
+            return true
+        }
+
+        /// Walks one cursor up to `stop`, or just past it to finish a scalar. Returns
+        /// false when the text must be folded first.
+        func walk(_ cursor: inout Cursor, until stop: Int, folds: inout FoldTable, counts: inout Counts, matches: inout MatchSet) -> Bool {
+            let hasPatterns = !automaton.patterns.isEmpty
+            let spaceClass = Int(byteClass[0x20])
+            var row = cursor.row
+            var index = cursor.position
+            defer {
+                cursor.row = row
+                cursor.position = index
+            }
+            // With no keywords the automaton has only its root state, whose transitions
+            // all lead back to it: the loop then just counts.
+            while index < stop {
                 // The hot loop: a run of ASCII bytes, with every piece of state in
                 // locals so the compiler keeps them in registers.
                 var runRow = row
@@ -179,12 +298,12 @@ struct KeywordAutomaton: Sendable {
                 var matched = false
                 // Eight ASCII bytes at a time: one check for the high bits, then
                 // eight table steps with no per-byte bounds or ASCII test.
-                let raw = UnsafeRawPointer(base)
-                wordLoop: while position &+ 8 <= count {
+                let raw = UnsafeRawPointer(text)
+                wordLoop: while position &+ 8 <= stop {
                     let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
                     if word & 0x8080_8080_8080_8080 != 0 { break }
                     for lane in 0..<8 {
-                        let byte = Int(truncatingIfNeeded: (word >> UInt64(lane &* 8)) & 0xFF)
+                        let byte = Int(truncatingIfNeeded: (word &>> UInt64(lane &* 8)) & 0xFF)
                         let entry = steps.entry(runRow &+ Int(byteClass[byte]))
                         if entry < 0 {
                             runRow = steps.row(completing: entry)
@@ -197,8 +316,8 @@ struct KeywordAutomaton: Sendable {
                     position &+= 8
                 }
                 // No calls in here: a keyword's end breaks out to be reported below.
-                while !matched && position < count {
-                    let byte = base[position]
+                while !matched && position < stop {
+                    let byte = text[position]
                     if byte >= 0x80 { break }
                     position &+= 1
                     let entry = steps.entry(runRow &+ Int(byteClass[Int(byte)]))
@@ -213,25 +332,21 @@ struct KeywordAutomaton: Sendable {
                 row = runRow
                 index = position
                 if matched {
-                    report(state: steps.state(ofRow: row), endingAt: position, in: base, count: count, into: &matches)
+                    automaton.report(state: steps.state(ofRow: row), endingAt: position, in: text, count: count, into: &matches)
                     continue
                 }
-                if index >= count { break }
-                guard let (value, length) = UTF8Decoding.decode(base, index, count) else {
-                    bailedOut = true
-                    return
-                }
+                if index >= stop { break }
+                guard let (value, length) = UTF8Decoding.decode(text, index, count) else { return false }
                 let action = folds.action(for: value)
                 let start = index
                 index &+= length
-                continuationBytes &+= length &- 1
-                extraQuarters &+= TokenEstimator.weight(value) &- 1
+                counts.continuationBytes &+= length &- 1
+                counts.extraQuarters &+= TokenEstimator.weight(value) &- 1
                 switch action {
                 case .bail:
-                    bailedOut = true
-                    return
+                    return false
                 case .space:
-                    guard hasPatterns, let spaceClass else { row = 0; continue }
+                    guard hasPatterns, spaceClass != 0 else { row = 0; continue }
                     let entry = steps.entry(row &+ spaceClass)
                     row = entry >= 0 ? entry : steps.row(completing: entry)  // a keyword never ends with a space
                 case .feed(let packed):
@@ -246,12 +361,12 @@ struct KeywordAutomaton: Sendable {
                             continue
                         }
                         row = steps.row(completing: entry)
-                        report(state: steps.state(ofRow: row), endingAt: start + offset + 1, in: base, count: count, into: &matches)
+                        automaton.report(state: steps.state(ofRow: row), endingAt: start + offset + 1, in: text, count: count, into: &matches)
                     }
                 }
             }
+            return true
         }
-        return bailedOut ? nil : Counts(continuationBytes: continuationBytes, extraQuarters: extraQuarters)
     }
 
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
