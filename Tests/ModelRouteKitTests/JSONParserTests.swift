@@ -93,6 +93,30 @@ import Testing
     }
 }
 
+@Suite struct JSONWriterTests {
+    /// Every string survives quoting and parsing back, written to an array and to a
+    /// buffer alike: quotes, backslashes, every control character, non-ASCII.
+    @Test func quotedStringsParseBackToThemselves() throws {
+        var samples = ["", "plain", "a \"quoted\" word", "back\\slash", "tab\tnew\nline\r", "é 東京 😀", String(repeating: "x\"", count: 20)]
+        samples += (0..<0x20).map { "c\(Unicode.Scalar(UInt8($0)))d" }
+        for sample in samples {
+            var array: [UInt8] = []
+            JSONWriter.appendQuoted(sample, to: &array)
+            var buffer = ByteBuffer(capacity: 16)
+            JSONWriter.appendQuoted(sample, to: &buffer)
+            #expect(Array(buffer.bytes) == array)
+            #expect(try JSONParser.parse(array).stringValue == sample, "\(String(decoding: array, as: UTF8.self))")
+        }
+    }
+
+    @Test(arguments: [0, 7, -7, 10, 1234567890, -9876543210, Int.max, Int.min])
+    func integersPrintAsSwiftPrintsThem(value: Int) {
+        var array: [UInt8] = []
+        JSONWriter.appendInteger(value, to: &array)
+        #expect(String(decoding: array, as: UTF8.self) == String(value))
+    }
+}
+
 @Suite struct JSONNumberTextTests {
     @Test(arguments: [0.0, 1.0, 42.0, -3.0, 0.0000036, 0.000027, 0.5, 1.25, 123.4567891234, 0.0000000001, 2.5e-11, 1e20, -0.75, 1234567.5])
     func numbersRoundTripAndCostsPrintAsPlainDecimals(value: Double) throws {

@@ -348,59 +348,52 @@ struct RowLayout: Sendable {
         self.groups = groups
     }
 
-    // The fixed pieces of a JSONL row, as bytes once.
-    static let idKey = Array(",\"id\":".utf8)
-    static let null = Array("null".utf8)
-    static let evidenceKey = Array(",\"evidence\":[".utf8)
-    static let tokensKey = Array("],\"input_tokens\":".utf8)
-    static let costKey = Array(",\"cost_usd\":".utf8)
-    static let baselineKey = Array(",\"baseline_cost_usd\":".utf8)
-    static let rowEnd = Array("}\n".utf8)
-
     static let tableHeader =
         Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
         + Text.pad("rule", 18) + "  " + Text.pad("tokens", 8, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
 
     /// The start of a row, up to and including the index.
-    func appendIndex(_ index: Int, to bytes: inout [UInt8]) {
+    func appendIndex<Sink: ByteSink>(_ index: Int, to bytes: inout Sink) {
         switch format {
-        case .jsonl: bytes.append(contentsOf: "{\"index\":".utf8); JSONWriter.appendInteger(index, to: &bytes)
+        case .jsonl:
+            bytes.append(ascii: "{\"index\":")
+            JSONWriter.appendInteger(index, to: &bytes)
         case .csv: JSONWriter.appendInteger(index, to: &bytes)
-        case .table: bytes.append(contentsOf: Text.pad(String(index), 6, right: true).utf8)
+        case .table: bytes.append(utf8: Text.pad(String(index), 6, right: true))
         }
     }
 
     /// The rest of a row after the index.
-    func appendRow(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout [UInt8]) {
+    func appendRow<Sink: ByteSink>(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout Sink) {
         switch format {
         case .jsonl:
-            bytes.append(contentsOf: RowLayout.idKey)
-            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(contentsOf: RowLayout.null) }
+            bytes.append(ascii: ",\"id\":")
+            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(ascii: "null") }
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(contentsOf: RowLayout.evidenceKey)
+            bytes.append(ascii: ",\"evidence\":[")
             for (index, evidence) in decision.evidence.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 evidence.appendJSON(to: &bytes)
             }
-            bytes.append(contentsOf: RowLayout.tokensKey)
+            bytes.append(ascii: "],\"input_tokens\":")
             JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
-            bytes.append(contentsOf: RowLayout.costKey)
+            bytes.append(ascii: ",\"cost_usd\":")
             JSONWriter.appendNumber(cost, to: &bytes)
-            bytes.append(contentsOf: RowLayout.baselineKey)
+            bytes.append(ascii: ",\"baseline_cost_usd\":")
             JSONWriter.appendNumber(baselineCost, to: &bytes)
-            bytes.append(contentsOf: RowLayout.rowEnd)
+            bytes.append(ascii: "}\n")
         case .csv:
             let fields = [
                 id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
                 decision.evidence.map(\.description).joined(separator: "; "),
             ].map(CSV.field)
-            bytes.append(contentsOf: ("," + fields[0]).utf8)
+            bytes.append(utf8: "," + fields[0])
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(contentsOf: ("," + fields[1...].joined(separator: ",") + "\n").utf8)
+            bytes.append(utf8: "," + fields[1...].joined(separator: ",") + "\n")
         case .table:
-            bytes.append(contentsOf: ("  " + Text.pad(id ?? "-", 12)).utf8)
+            bytes.append(utf8: "  " + Text.pad(id ?? "-", 12))
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(contentsOf: ("  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  " + Text.pad(Money.format(cost), 11, right: true) + "\n").utf8)
+            bytes.append(utf8: "  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  " + Text.pad(Money.format(cost), 11, right: true) + "\n")
         }
     }
 }
@@ -444,14 +437,13 @@ struct RowPrinter {
             let layout = layout
             var index = summary.prompts
             stdout.append { bytes in
-                worker.output.withUnsafeBufferPointer { rows in
-                    var rowStart = 0
-                    for rowEnd in worker.rowEnds {
-                        index += 1
-                        layout.appendIndex(index, to: &bytes)
-                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: rows[rowStart..<rowEnd]))
-                        rowStart = rowEnd
-                    }
+                let rows = worker.output.bytes
+                var rowStart = 0
+                for rowEnd in worker.rowEnds {
+                    index += 1
+                    layout.appendIndex(index, to: &bytes)
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: rows[rowStart..<rowEnd]))
+                    rowStart = rowEnd
                 }
             }
         }
@@ -496,7 +488,7 @@ final class ClassifyWorker: @unchecked Sendable {
     /// Lines in the chunk.
     private(set) var lineCount = 0
     /// Rows without their index, back to back; `rowEnds` marks where each ends.
-    private(set) var output: [UInt8] = []
+    let output = ByteBuffer()
     private(set) var rowEnds: [Int] = []
     private(set) var totals: [Totals]
     private(set) var problems: [Problem] = []
@@ -513,7 +505,7 @@ final class ClassifyWorker: @unchecked Sendable {
     /// Clears the previous chunk's results.
     private func reset() {
         lineCount = 0
-        output.removeAll(keepingCapacity: true)
+        output.count = 0
         rowEnds.removeAll(keepingCapacity: true)
         problems.removeAll(keepingCapacity: true)
         for index in totals.indices { totals[index] = Totals() }
@@ -576,6 +568,7 @@ final class ClassifyWorker: @unchecked Sendable {
             rowEnds.append(output.count)
             return
         }
+        var output = self.output
         layout.appendRow(id: item.id, decision: decision, decider: decider, cost: cost, baselineCost: baselineCost, to: &output)
         rowEnds.append(output.count)
     }

@@ -77,24 +77,24 @@ public enum Evidence: Sendable, Equatable, CustomStringConvertible {
 extension Evidence {
     /// Appends `description` as a quoted JSON string, without building the String first
     /// (this runs once per row of `classify --format jsonl`).
-    func appendJSON(to bytes: inout [UInt8]) {
+    func appendJSON<Sink: ByteSink>(to bytes: inout Sink) {
         bytes.append(UInt8(ascii: "\""))
         switch self {
         case .keywordsFound(let condition, let keywords):
             JSONWriter.appendEscaped(condition, to: &bytes)
-            bytes.append(contentsOf: ": found ".utf8)
+            bytes.append(ascii: ": found ")
             for (index, keyword) in keywords.enumerated() {
-                if index > 0 { bytes.append(contentsOf: ", ".utf8) }
-                bytes.append(contentsOf: [0x5C, 0x22])
+                if index > 0 { bytes.append(ascii: ", ") }
+                bytes.append(ascii: "\\\"")
                 JSONWriter.appendEscaped(keyword, to: &bytes)
-                bytes.append(contentsOf: [0x5C, 0x22])
+                bytes.append(ascii: "\\\"")
             }
         case .measure(let measure, let value, let bound, let limit):
-            bytes.append(contentsOf: measure.rawValue.utf8)
+            bytes.append(utf8: measure.rawValue)
             bytes.append(0x20)
             JSONWriter.appendInteger(value, to: &bytes)
-            bytes.append(contentsOf: (bound == .min ? " ≥ min_" : " ≤ max_").utf8)
-            bytes.append(contentsOf: measure.rawValue.utf8)
+            bytes.append(ascii: bound == .min ? " ≥ min_" : " ≤ max_")
+            bytes.append(utf8: measure.rawValue)
             bytes.append(0x20)
             JSONWriter.appendInteger(limit, to: &bytes)
         default:

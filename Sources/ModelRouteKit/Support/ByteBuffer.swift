@@ -33,9 +33,23 @@ final class ByteBuffer {
     }
 
     func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        let room = spareCapacity(atLeast: bytes.count)
-        room.baseAddress?.copyMemory(from: source, byteCount: bytes.count)
+        append(contentsOf: bytes)
+    }
+}
+
+extension ByteBuffer: ByteSink {
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        if count == capacity { _ = spareCapacity(atLeast: 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        if capacity - count < bytes.count { _ = spareCapacity(atLeast: bytes.count) }
+        (base + count).update(from: source, count: bytes.count)
         count += bytes.count
     }
 }

@@ -68,9 +68,9 @@ public struct JSONWriter: Sendable {
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Appends a number as JSON: integers without a fraction, others in shortest form.
-    public static func appendNumber(_ value: Double, to bytes: inout [UInt8]) {
+    public static func appendNumber<Sink: ByteSink>(_ value: Double, to bytes: inout Sink) {
         guard value.isFinite else {
-            bytes.append(contentsOf: "null".utf8)
+            bytes.append(ascii: "null")
             return
         }
         if value == value.rounded(), abs(value) < 1e15 {
@@ -80,51 +80,47 @@ public struct JSONWriter: Sendable {
             // also cheaper than the general shortest-form conversion.
             let scaled = Int((value * 1e10).rounded())
             appendInteger(scaled / 10_000_000_000, to: &bytes)
+            // The ten fraction digits, without the trailing zeros.
             var fraction = scaled % 10_000_000_000
-            var digits = 10
-            while fraction % 10 == 0 {
-                fraction /= 10
-                digits -= 1
+            var digits: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                buffer[0] = UInt8(ascii: ".")
+                for position in stride(from: 10, through: 1, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
+                    fraction /= 10
+                }
+                var end = 11
+                while buffer[end - 1] == UInt8(ascii: "0") { end -= 1 }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count: end))
             }
-            bytes.append(UInt8(ascii: "."))
-            var fractionDigits = 1
-            var probe = fraction
-            while probe >= 10 {
-                probe /= 10
-                fractionDigits += 1
-            }
-            for _ in fractionDigits..<digits { bytes.append(UInt8(ascii: "0")) }
-            appendInteger(fraction, to: &bytes)
         } else {
-            bytes.append(contentsOf: value.description.utf8)
+            var text = value.description
+            text.withUTF8 { bytes.append(contentsOf: $0) }
         }
     }
 
     /// Appends a whole number in decimal, without going through `String`.
-    public static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            if value == Int.min {
-                bytes.append(contentsOf: String(value).utf8.dropFirst())
-                return
-            }
-        }
+    public static func appendInteger<Sink: ByteSink>(_ value: Int, to bytes: inout Sink) {
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+        // Digits from the right end of a 24-byte scratch, then one append.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = 24
             repeat {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress.map { ($0 + start).assumingMemoryBound(to: UInt8.self) }, count: 24 - start))
         }
     }
 
     /// Appends `value` as a quoted JSON string, escaping only what JSON requires.
-    public static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+    public static func appendQuoted<Sink: ByteSink>(_ value: String, to bytes: inout Sink) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { appendEscaped($0, to: &bytes) }
@@ -132,30 +128,57 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends text with JSON escapes, without quotes.
-    public static func appendEscaped(_ value: String, to bytes: inout [UInt8]) {
+    public static func appendEscaped<Sink: ByteSink>(_ value: String, to bytes: inout Sink) {
         var value = value
         value.withUTF8 { appendEscaped($0, to: &bytes) }
     }
 
-    /// Appends UTF-8 text with JSON escapes, without quotes.
-    public static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+    /// Appends UTF-8 text with JSON escapes, without quotes: plain runs in one append each.
+    public static func appendEscaped<Sink: ByteSink>(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout Sink) {
+        guard let base = utf8.baseAddress else { return }
         var runStart = 0
-        for index in 0..<utf8.count {
-            let byte = utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
-            runStart = index + 1
+        while runStart < utf8.count {
+            let special = JSONByteScan.nextSpecial(base, from: runStart, to: utf8.count)
+            if runStart < special { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<special])) }
+            guard special < utf8.count else { return }
+            let byte = utf8[special]
+            runStart = special + 1
+            bytes.append(0x5C)
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
             default:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                let hex = Array("0123456789abcdef".utf8)
+                for digit in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]] { bytes.append(digit) }
             }
         }
-        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])) }
     }
 }
+
+/// Where JSON and row text are written: an array, or a `ByteBuffer` for the hot paths.
+public protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension ByteSink {
+    /// Appends a literal's bytes.
+    public mutating func append(ascii text: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    public mutating func append(contentsOf bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append(contentsOf: $0) }
+    }
+
+    /// Appends a string's UTF-8 as it is.
+    public mutating func append(utf8 text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
+    }
+}
+
+extension Array: ByteSink where Element == UInt8 {}
