@@ -22,8 +22,8 @@ struct KeywordAutomaton: Sendable {
     private let byteClass: [UInt8]
     /// The transition table (see `TransitionTable`).
     private let table: TransitionTable
-    /// For state s, its matches are `outputs[outputStart[s]..<outputStart[s + 1]]`.
-    private let outputStart: [Int32]
+    /// For state s, its matches are `outputs[outputBounds[2s]..<outputBounds[2s + 1]]`.
+    private let outputBounds: [Int32]
     /// Pattern indices.
     private let outputs: [Int32]
     /// Patterns by index.
@@ -56,58 +56,80 @@ struct KeywordAutomaton: Sendable {
         let spaceClass = Int(classOf[0x20])
         byteClass = classOf
 
-        // The trie.
-        // children[state * count + symbol], -1 for none: one flat array, not one per state.
-        var children = [Int32](repeating: -1, count: count)
+        // The trie: children[state × count + symbol], -1 for none, in one flat array
+        // sized for the most states the keywords can make.
+        let stateLimit = 1 + keywords.reduce(0) { $0 + $1.folded.count }
+        var children = [Int32](repeating: -1, count: stateLimit * count)
         var stateCount = 1
-        var terminal: [[Int32]] = [[]]
-        var enteredBySpace: [Bool] = [false]
+        // The keywords ending at each state, as lists: first in `terminalHead[state]`,
+        // the next after pattern p in `terminalNext[p]`.
+        var terminalHead = [Int32](repeating: -1, count: stateLimit)
+        var terminalNext = [Int32](repeating: -1, count: keywords.count)
+        var enteredBySpace = [Bool](repeating: false, count: stateLimit)
         var patterns: [Pattern] = []
-        for (index, keyword) in keywords.enumerated() {
-            var state = 0
-            for byte in keyword.folded {
-                let symbol = Int(classOf[Int(byte)])
-                if children[state * count + symbol] < 0 {
-                    children[state * count + symbol] = Int32(stateCount)
-                    children.append(contentsOf: repeatElement(-1, count: count))
-                    stateCount += 1
-                    terminal.append([])
-                    enteredBySpace.append(byte == 0x20)
+        patterns.reserveCapacity(keywords.count)
+        children.withUnsafeMutableBufferPointer { children in
+            for (index, keyword) in keywords.enumerated() {
+                var state = 0
+                for byte in keyword.folded {
+                    let slot = state * count + Int(classOf[Int(byte)])
+                    if children[slot] < 0 {
+                        children[slot] = Int32(stateCount)
+                        enteredBySpace[stateCount] = byte == 0x20
+                        stateCount += 1
+                    }
+                    state = Int(children[slot])
                 }
-                state = Int(children[state * count + symbol])
+                terminalNext[index] = terminalHead[state]
+                terminalHead[state] = Int32(index)
+                patterns.append(KeywordAutomaton.pattern(for: keyword.folded, mode: keyword.mode))
             }
-            terminal[state].append(Int32(index))
-            patterns.append(KeywordAutomaton.pattern(for: keyword.folded, mode: keyword.mode))
         }
         self.patterns = patterns
-        longestPattern = patterns.map(\.bytes.count).max() ?? 0
+        longestPattern = patterns.reduce(0) { max($0, $1.bytes.count) }
 
-        // Failure links by breadth-first search, resolving the DFA as we go.
+        // Failure links by breadth-first search, resolving the DFA as we go. A state's
+        // outputs are its own keywords, then its failure state's (those of a proper
+        // suffix: shorter, so never the same ones), copied within one flat array.
         var transitions = [Int32](repeating: 0, count: stateCount * count)
         var failure = [Int32](repeating: 0, count: stateCount)
-        var outputsByState = terminal
-        var queue: [Int] = []
-        for symbol in 0..<count {
-            let child = children[symbol]
-            if child >= 0 {
-                transitions[symbol] = child
-                queue.append(Int(child))
-            }
-        }
-        var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
-            let fail = Int(failure[state])
-            outputsByState[state].append(contentsOf: outputsByState[fail].filter { !outputsByState[state].contains($0) })
-            for symbol in 0..<count {
-                let child = children[state * count + symbol]
-                if child >= 0 {
-                    failure[Int(child)] = transitions[fail * count + symbol]
-                    transitions[state * count + symbol] = child
-                    queue.append(Int(child))
-                } else {
-                    transitions[state * count + symbol] = transitions[fail * count + symbol]
+        var bounds = [Int32](repeating: 0, count: 2 * stateCount)
+        var flat: [Int32] = []
+        var queue = [Int32](repeating: 0, count: stateCount)
+        var queued = 0
+        children.withUnsafeBufferPointer { children in
+            transitions.withUnsafeMutableBufferPointer { transitions in
+                for symbol in 0..<count where children[symbol] >= 0 {
+                    transitions[symbol] = children[symbol]
+                    queue[queued] = children[symbol]
+                    queued += 1
+                }
+                var head = 0
+                while head < queued {
+                    let state = Int(queue[head])
+                    head += 1
+                    let fail = Int(failure[state])
+                    bounds[2 * state] = Int32(flat.count)
+                    var terminal = terminalHead[state]
+                    while terminal >= 0 {
+                        flat.append(terminal)
+                        terminal = terminalNext[Int(terminal)]
+                    }
+                    for slot in Int(bounds[2 * fail])..<Int(bounds[2 * fail + 1]) { flat.append(flat[slot]) }
+                    bounds[2 * state + 1] = Int32(flat.count)
+                    let row = state * count
+                    let failRow = fail * count
+                    for symbol in 0..<count {
+                        let child = children[row + symbol]
+                        if child >= 0 {
+                            failure[Int(child)] = transitions[failRow + symbol]
+                            transitions[row + symbol] = child
+                            queue[queued] = child
+                            queued += 1
+                        } else {
+                            transitions[row + symbol] = transitions[failRow + symbol]
+                        }
+                    }
                 }
             }
         }
@@ -116,14 +138,9 @@ struct KeywordAutomaton: Sendable {
         if spaceClass != 0 {
             for state in 1..<stateCount where enteredBySpace[state] { transitions[state * count + spaceClass] = Int32(state) }
         }
-        table = TransitionTable(next: transitions, classCount: count, completesKeyword: outputsByState.map { !$0.isEmpty }, wideLimit: wideLimit)
-        var starts: [Int32] = [0]
-        var flat: [Int32] = []
-        for state in 0..<stateCount {
-            flat.append(contentsOf: outputsByState[state])
-            starts.append(Int32(flat.count))
-        }
-        outputStart = starts
+        let completesKeyword = (0..<stateCount).map { bounds[2 * $0] < bounds[2 * $0 + 1] }
+        table = TransitionTable(next: transitions, classCount: count, completesKeyword: completesKeyword, wideLimit: wideLimit)
+        outputBounds = bounds
         outputs = flat
     }
 
@@ -394,7 +411,7 @@ struct KeywordAutomaton: Sendable {
     }
 
     private func report(state: Int, endingAt end: Int, in text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
-        for slot in Int(outputStart[state])..<Int(outputStart[state + 1]) {
+        for slot in Int(outputBounds[2 * state])..<Int(outputBounds[2 * state + 1]) {
             let index = Int(outputs[slot])
             if matches.contains(index) { continue }
             let pattern = patterns[index]
