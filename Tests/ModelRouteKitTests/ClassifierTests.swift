@@ -292,13 +292,14 @@ import ModelRouteTestSupport
     /// Long prompts are walked as two halves at once; whatever straddles the middle
     /// (a phrase, a run of white space, a word boundary) must be found as one walk
     /// finds it, and nothing counted twice.
-    @Test(arguments: [0, Int.max])
-    func twoHalvesFindWhatOneWalkFinds(wideLimit: Int) throws {
+    @Test(arguments: [TransitionTable.Width.narrow, .wide])
+    func twoHalvesFindWhatOneWalkFinds(width: TransitionTable.Width) throws {
         let keywords = ["format", "security audit", "école", "tl;dr", "翻译", "b format", "design a system", "x"]
         let pieces = ["format", "security", "audit", " ", "   ", "\n\n\t ", "École", "d'été", "tl;dr", "翻译", "b", "lorem", "informat", "FORMATX",
                       "design", "a", "system", "DESIGN  A\nSYSTEM", "x", "ipsum", ".", "😀"]
         let automaton = KeywordAutomaton(
-            keywords: keywords.map { (Array($0.utf8), $0 == "x" ? KeywordMatchMode.substring : .word) }, wideLimit: wideLimit)
+            keywords: keywords.map { (Array($0.utf8), $0 == "x" ? KeywordMatchMode.substring : .word) }, width: width)
+        #expect(automaton.isNarrow == (width == .narrow))
         var generator = SeededGenerator(seed: 11)
         var twoWalkTexts = 0
         for round in 0..<400 {
@@ -350,11 +351,12 @@ import ModelRouteTestSupport
                 keywords.append((Array("\(first)\(second)x".utf8), .word))
             }
         }
-        let narrow = KeywordAutomaton(keywords: keywords, wideLimit: 0)
-        let wide = KeywordAutomaton(keywords: keywords, wideLimit: .max)
-        #expect(narrow.isNarrow && !wide.isNarrow)
-        #expect(KeywordAutomaton(keywords: keywords).isNarrow, "a table this size is narrow by default")
-        #expect(!KeywordAutomaton(keywords: [(Array("format".utf8), .word)]).isNarrow, "a small one is wide")
+        let narrow = KeywordAutomaton(keywords: keywords)
+        let wide = KeywordAutomaton(keywords: keywords, width: .wide)
+        #expect(narrow.isNarrow && !wide.isNarrow, "narrow by default when the offsets fit")
+        // 3,000 distinct keywords of 12 letters and more: over 8,000 states, too many for 16 bits.
+        let many = (0..<3000).map { (folded: Array("keyword\(String($0, radix: 26))zz".utf8), mode: KeywordMatchMode.word) }
+        #expect(!KeywordAutomaton(keywords: many).isNarrow, "a table too large for 16-bit offsets is wide")
         var generator = SeededGenerator(seed: 5)
         var matchedSomething = 0
         for _ in 0..<300 {

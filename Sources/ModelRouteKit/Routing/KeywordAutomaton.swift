@@ -32,17 +32,14 @@ struct KeywordAutomaton: Sendable {
     private let longestPattern: Int
 
     /// Whether the table stores 16-bit state numbers.
-    var isNarrow: Bool {
-        if case .narrow = table.storage { return true }
-        return false
-    }
+    var isNarrow: Bool { table.width == .narrow }
 
     /// Number of patterns, which is the size of a match set.
     var patternCount: Int { patterns.count }
 
-    /// Builds the automaton for folded keywords and their modes; tables larger than
-    /// `wideLimit` bytes are stored narrow (see `TransitionTable`).
-    init(keywords: [(folded: [UInt8], mode: KeywordMatchMode)], wideLimit: Int = TransitionTable.wideLimit) {
+    /// Builds the automaton for folded keywords and their modes; `width` forces a table
+    /// layout, for tests (see `TransitionTable`).
+    init(keywords: [(folded: [UInt8], mode: KeywordMatchMode)], width: TransitionTable.Width? = nil) {
         var classOf = [UInt8](repeating: 0, count: 256)
         var count = 1
         for keyword in keywords {
@@ -139,7 +136,7 @@ struct KeywordAutomaton: Sendable {
             for state in 1..<stateCount where enteredBySpace[state] { transitions[state * count + spaceClass] = Int32(state) }
         }
         let completesKeyword = (0..<stateCount).map { bounds[2 * $0] < bounds[2 * $0 + 1] }
-        table = TransitionTable(next: transitions, classCount: count, completesKeyword: completesKeyword, wideLimit: wideLimit)
+        table = TransitionTable(next: transitions, classCount: count, byteClass: classOf, completesKeyword: completesKeyword, width: width)
         outputBounds = bounds
         outputs = flat
     }
@@ -183,13 +180,16 @@ struct KeywordAutomaton: Sendable {
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
         guard let base = text.baseAddress else { return Counts() }
         return byteClass.withUnsafeBufferPointer { byteClass in
-            switch table.storage {
-            case .wide(let entries):
-                let walker = Walker(automaton: self, steps: WideSteps(entries: entries, shift: table.shift), byteClass: byteClass, text: base, count: text.count)
-                return walker.scan(folds: &folds, into: &matches)
-            case .narrow(let entries):
-                let walker = Walker(automaton: self, steps: NarrowSteps(entries: entries, shift: table.shift), byteClass: byteClass, text: base, count: text.count)
-                return walker.scan(folds: &folds, into: &matches)
+            table.columnOffsets.withUnsafeBufferPointer { columns in
+                let offsets = columns.baseAddress.unsafelyUnwrapped  // 256 entries, never empty
+                switch table.width {
+                case .narrow:
+                    let steps = TransitionSteps<UInt16>(base: table.base, columnOffsets: offsets, threshold: table.threshold)
+                    return Walker(automaton: self, steps: steps, byteClass: byteClass, text: base, count: text.count).scan(folds: &folds, into: &matches)
+                case .wide:
+                    let steps = TransitionSteps<UInt32>(base: table.base, columnOffsets: offsets, threshold: table.threshold)
+                    return Walker(automaton: self, steps: steps, byteClass: byteClass, text: base, count: text.count).scan(folds: &folds, into: &matches)
+                }
             }
         }
     }
@@ -225,9 +225,9 @@ struct KeywordAutomaton: Sendable {
     }
 
     /// The automaton's tables and one text, for the walks of one `scan`.
-    private struct Walker<Steps: TransitionSteps> {
+    private struct Walker<Entry: FixedWidthInteger & UnsignedInteger> {
         let automaton: KeywordAutomaton
-        let steps: Steps
+        let steps: TransitionSteps<Entry>
         let byteClass: UnsafeBufferPointer<UInt8>
         let text: UnsafePointer<UInt8>
         let count: Int
@@ -269,27 +269,23 @@ struct KeywordAutomaton: Sendable {
                 var matchedB = false
                 while lane < 8 {
                     let shift = UInt64(truncatingIfNeeded: lane &* 8)
-                    let entryA = steps.entry(rowA &+ Int(byteClass[Int(truncatingIfNeeded: (wordA &>> shift) & 0xFF)]))
-                    let entryB = steps.entry(rowB &+ Int(byteClass[Int(truncatingIfNeeded: (wordB &>> shift) & 0xFF)]))
+                    rowA = steps.next(rowA, Int(truncatingIfNeeded: (wordA &>> shift) & 0xFF))
+                    rowB = steps.next(rowB, Int(truncatingIfNeeded: (wordB &>> shift) & 0xFF))
                     lane &+= 1
-                    if (entryA | entryB) < 0 {
+                    if steps.completes(max(rowA, rowB)) {
                         // A keyword ends here in one walk or both: report, and go on
                         // from the next byte.
-                        matchedA = entryA < 0
-                        matchedB = entryB < 0
-                        rowA = matchedA ? steps.row(completing: entryA) : entryA
-                        rowB = matchedB ? steps.row(completing: entryB) : entryB
+                        matchedA = steps.completes(rowA)
+                        matchedB = steps.completes(rowB)
                         break
                     }
-                    rowA = entryA
-                    rowB = entryB
                 }
                 a.row = rowA
                 b.row = rowB
                 a.position &+= lane
                 b.position &+= lane
-                if matchedA { automaton.report(state: steps.state(ofRow: rowA), endingAt: a.position, in: text, count: count, into: &matches) }
-                if matchedB { automaton.report(state: steps.state(ofRow: rowB), endingAt: b.position, in: text, count: count, into: &matches) }
+                if matchedA { automaton.report(state: automaton.table.state(ofRow: rowA), endingAt: a.position, in: text, count: count, into: &matches) }
+                if matchedB { automaton.report(state: automaton.table.state(ofRow: rowB), endingAt: b.position, in: text, count: count, into: &matches) }
             }
             return true
         }
@@ -321,14 +317,12 @@ struct KeywordAutomaton: Sendable {
                     if word & 0x8080_8080_8080_8080 != 0 { break }
                     for lane in 0..<8 {
                         let byte = Int(truncatingIfNeeded: (word &>> UInt64(lane &* 8)) & 0xFF)
-                        let entry = steps.entry(runRow &+ Int(byteClass[byte]))
-                        if entry < 0 {
-                            runRow = steps.row(completing: entry)
+                        runRow = steps.next(runRow, byte)
+                        if steps.completes(runRow) {
                             position &+= lane &+ 1
                             matched = true
                             break wordLoop
                         }
-                        runRow = entry
                     }
                     position &+= 8
                 }
@@ -337,19 +331,15 @@ struct KeywordAutomaton: Sendable {
                     let byte = text[position]
                     if byte >= 0x80 { break }
                     position &+= 1
-                    let entry = steps.entry(runRow &+ Int(byteClass[Int(byte)]))
-                    if entry >= 0 {
-                        runRow = entry
-                        continue
-                    }
-                    runRow = steps.row(completing: entry)
+                    runRow = steps.next(runRow, Int(byte))
+                    if !steps.completes(runRow) { continue }
                     matched = true
                     break
                 }
                 row = runRow
                 index = position
                 if matched {
-                    automaton.report(state: steps.state(ofRow: row), endingAt: position, in: text, count: count, into: &matches)
+                    automaton.report(state: automaton.table.state(ofRow: row), endingAt: position, in: text, count: count, into: &matches)
                     continue
                 }
                 if index >= stop { break }
@@ -364,21 +354,16 @@ struct KeywordAutomaton: Sendable {
                     return false
                 case .space:
                     guard hasPatterns, spaceClass != 0 else { row = 0; continue }
-                    let entry = steps.entry(row &+ spaceClass)
-                    row = entry >= 0 ? entry : steps.row(completing: entry)  // a keyword never ends with a space
+                    row = steps.next(row, 0x20)  // a keyword never ends with a space
                 case .feed(let packed):
                     guard hasPatterns else { continue }
                     // The folded bytes are as many as the raw ones, so match
                     // positions in the raw text stay right.
                     for offset in 0..<length {
                         let foldedByte = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
-                        let entry = steps.entry(row &+ Int(byteClass[Int(foldedByte)]))
-                        if entry >= 0 {
-                            row = entry
-                            continue
-                        }
-                        row = steps.row(completing: entry)
-                        automaton.report(state: steps.state(ofRow: row), endingAt: start + offset + 1, in: text, count: count, into: &matches)
+                        row = steps.next(row, Int(foldedByte))
+                        if !steps.completes(row) { continue }
+                        automaton.report(state: automaton.table.state(ofRow: row), endingAt: start + offset + 1, in: text, count: count, into: &matches)
                     }
                 }
             }
@@ -389,23 +374,21 @@ struct KeywordAutomaton: Sendable {
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
     func search(_ text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
         if patterns.isEmpty { return }
-        switch table.storage {
-        case .wide(let entries): search(text, count: count, steps: WideSteps(entries: entries, shift: table.shift), into: &matches)
-        case .narrow(let entries): search(text, count: count, steps: NarrowSteps(entries: entries, shift: table.shift), into: &matches)
+        table.columnOffsets.withUnsafeBufferPointer { columns in
+            let offsets = columns.baseAddress.unsafelyUnwrapped  // 256 entries, never empty
+            switch table.width {
+            case .narrow: search(text, count: count, steps: TransitionSteps<UInt16>(base: table.base, columnOffsets: offsets, threshold: table.threshold), into: &matches)
+            case .wide: search(text, count: count, steps: TransitionSteps<UInt32>(base: table.base, columnOffsets: offsets, threshold: table.threshold), into: &matches)
+            }
         }
     }
 
-    private func search<Steps: TransitionSteps>(_ text: UnsafePointer<UInt8>, count: Int, steps: Steps, into matches: inout MatchSet) {
-        byteClass.withUnsafeBufferPointer { byteClass in
-            var row = 0
-            for index in 0..<count {
-                let entry = steps.entry(row &+ Int(byteClass[Int(text[index])]))
-                if entry >= 0 {
-                    row = entry
-                    continue
-                }
-                row = steps.row(completing: entry)
-                report(state: steps.state(ofRow: row), endingAt: index + 1, in: text, count: count, into: &matches)
+    private func search<Entry>(_ text: UnsafePointer<UInt8>, count: Int, steps: TransitionSteps<Entry>, into matches: inout MatchSet) {
+        var row = 0
+        for index in 0..<count {
+            row = steps.next(row, Int(text[index]))
+            if steps.completes(row) {
+                report(state: table.state(ofRow: row), endingAt: index + 1, in: text, count: count, into: &matches)
             }
         }
     }
@@ -450,94 +433,107 @@ struct KeywordAutomaton: Sendable {
     }
 }
 
-/// The automaton's transitions, laid out for the cache: one row per state of `stride`
-/// entries (the class count rounded up to a power of two), rows aligned to 64 bytes.
+/// The automaton's transitions, laid out so that a step is one load: one row per state
+/// of `stride` entries (the class count rounded up to a power of two), rows aligned to
+/// 64 bytes, and each entry the next state's row offset in units of 8 bytes. A step
+/// then loads from (table + the byte's column offset) + entry × 8, an address the
+/// processor forms in the load itself, so nothing but the load waits on the previous
+/// step. States are numbered with those that complete a keyword last, so "a keyword
+/// ends here" is `entry >= threshold`.
 ///
-/// A small table stores each entry as the next state's row offset (Int32), bitwise
-/// inverted when that state completes a keyword, so a step is one load and one add.
-/// With thousands of states (a thousand keywords) that table outgrows the first-level
-/// cache and the scan waits on memory for a good share of its bytes; a large table
-/// therefore stores state numbers in 16 bits, shifted into a row offset on use, so that
-/// a row of up to 32 classes is a single cache line and the table half the size.
+/// Entries are 16-bit whenever the offsets fit (about 8,000 states with 32 classes, so
+/// a thousand keywords): a row of up to 32 classes is then a single cache line, which
+/// matters once the table outgrows the first-level cache. Larger tables use 32 bits.
 final class TransitionTable: @unchecked Sendable {  // immutable once built
-    enum Storage {
-        case wide(UnsafePointer<Int32>)
-        case narrow(UnsafePointer<Int16>)
+    enum Width {
+        case narrow
+        case wide
     }
 
-    /// Tables up to this size stay wide: they fit the first-level cache as they are.
-    static let wideLimit = 16 * 1024
-
-    let storage: Storage
-    /// log2 of the row stride.
-    let shift: Int
+    let width: Width
+    /// The rows.
+    let base: UnsafeRawPointer
+    /// Byte → the byte offset of its class's column within a row.
+    let columnOffsets: [UInt16]
+    /// Entries at or above this lead to a state that completes a keyword.
+    let threshold: Int
+    /// A row's offset in entry units (8 bytes) is its number times this.
+    private let unit: Int
+    /// Row number → the automaton's own state number.
+    private let states: [Int32]
     private let memory: UnsafeMutableRawPointer
 
     /// `next[state × classCount + class]` is the next state; `completesKeyword[state]`
-    /// whether entering that state completes a keyword. Tables over `wideLimit` bytes
-    /// (and under 32,768 states) are narrow.
-    init(next: [Int32], classCount: Int, completesKeyword: [Bool], wideLimit: Int) {
-        let states = completesKeyword.count
-        var stride = 1
+    /// whether entering that state completes a keyword. `width` forces a layout where
+    /// it fits (for tests); by default the narrow one is used when it fits.
+    init(next: [Int32], classCount: Int, byteClass: [UInt8], completesKeyword: [Bool], width: Width? = nil) {
+        let stateCount = completesKeyword.count
+        var stride = 4
         while stride < classCount { stride <<= 1 }
-        shift = stride.trailingZeroBitCount
-        let entryCount = states * stride
-        let narrow = entryCount * 4 > wideLimit && states <= Int(Int16.max)
-        memory = UnsafeMutableRawPointer.allocate(byteCount: max(entryCount * (narrow ? 2 : 4), 64), alignment: 64)
-        if narrow {
-            let entries = memory.initializeMemory(as: Int16.self, repeating: 0, count: entryCount)
-            for state in 0..<states {
-                for symbol in 0..<classCount {
-                    let nextState = Int(next[state * classCount + symbol])
-                    entries[state &<< shift + symbol] = completesKeyword[nextState] ? ~Int16(nextState) : Int16(nextState)
-                }
-            }
-            storage = .narrow(UnsafePointer(entries))
-        } else {
-            let entries = memory.initializeMemory(as: Int32.self, repeating: 0, count: entryCount)
-            for state in 0..<states {
-                for symbol in 0..<classCount {
-                    let nextState = Int(next[state * classCount + symbol])
-                    let row = Int32(nextState &<< shift)
-                    entries[state &<< shift + symbol] = completesKeyword[nextState] ? ~row : row
-                }
-            }
-            storage = .wide(UnsafePointer(entries))
+        // Rows in the new order: states that complete no keyword first (the root, 0,
+        // stays 0), then those that do.
+        var rowOf = [Int](repeating: 0, count: stateCount)
+        var states: [Int32] = []
+        states.reserveCapacity(stateCount)
+        for state in 0..<stateCount where !completesKeyword[state] {
+            rowOf[state] = states.count
+            states.append(Int32(state))
         }
+        let firstCompleting = states.count
+        for state in 0..<stateCount where completesKeyword[state] {
+            rowOf[state] = states.count
+            states.append(Int32(state))
+        }
+        let narrowUnit = stride * 2 / 8
+        let narrow = width != .wide && (stateCount - 1) * narrowUnit <= Int(UInt16.max)
+        self.width = narrow ? .narrow : .wide
+        let entrySize = narrow ? 2 : 4
+        unit = stride * entrySize / 8
+        threshold = firstCompleting * unit
+        self.states = states
+        columnOffsets = byteClass.map { UInt16(Int($0) * entrySize) }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(stateCount * stride * entrySize, 64), alignment: 64)
+        self.memory = memory
+        base = UnsafeRawPointer(memory)
+        let rowEntries = stride
+        let unit = self.unit
+        func fill<Entry: FixedWidthInteger>(_ type: Entry.Type) {
+            let entries = memory.initializeMemory(as: Entry.self, repeating: 0, count: stateCount * rowEntries)
+            next.withUnsafeBufferPointer { next in
+                for state in 0..<stateCount {
+                    let row = entries + rowOf[state] * rowEntries
+                    for symbol in 0..<classCount {
+                        row[symbol] = Entry(truncatingIfNeeded: rowOf[Int(next[state * classCount + symbol])] * unit)
+                    }
+                }
+            }
+        }
+        if narrow { fill(UInt16.self) } else { fill(UInt32.self) }
     }
 
     deinit {
         memory.deallocate()
     }
+
+    /// The automaton's state number for an entry (a row offset).
+    func state(ofRow row: Int) -> Int { Int(states[row / unit]) }
 }
 
-/// One step of the automaton, for either table layout; the scan is specialized for each.
-protocol TransitionSteps {
-    /// The entry at `index` (a row plus a class) as the next row, or negative when the
-    /// next state completes a keyword (then `row(completing:)` gives the row).
-    func entry(_ index: Int) -> Int
-    func row(completing entry: Int) -> Int
-    func state(ofRow row: Int) -> Int
-}
+/// One step of the automaton over a `TransitionTable` of 16- or 32-bit entries; the
+/// scan is specialized for each.
+struct TransitionSteps<Entry: FixedWidthInteger & UnsignedInteger> {
+    let base: UnsafeRawPointer
+    let columnOffsets: UnsafePointer<UInt16>
+    let threshold: Int
 
-struct WideSteps: TransitionSteps {
-    let entries: UnsafePointer<Int32>
-    let shift: Int
+    /// The next row from `row` on `byte` (raw: the column offset folds ASCII case).
+    @inline(__always) func next(_ row: Int, _ byte: Int) -> Int {
+        let column = base + Int(columnOffsets[byte])
+        return Int(column.load(fromByteOffset: row &* 8, as: Entry.self))
+    }
 
-    @inline(__always) func entry(_ index: Int) -> Int { Int(entries[index]) }
-    @inline(__always) func row(completing entry: Int) -> Int { ~entry }
-    @inline(__always) func state(ofRow row: Int) -> Int { row &>> shift }
-}
-
-struct NarrowSteps: TransitionSteps {
-    let entries: UnsafePointer<Int16>
-    let shift: Int
-
-    /// Shifting keeps the sign: a completing state ~s becomes ~s << shift, which is
-    /// (~(s << shift)) - (stride - 1).
-    @inline(__always) func entry(_ index: Int) -> Int { Int(entries[index]) &<< shift }
-    @inline(__always) func row(completing entry: Int) -> Int { ~entry &- ((1 &<< shift) &- 1) }
-    @inline(__always) func state(ofRow row: Int) -> Int { row &>> shift }
+    /// Whether entering the state at `row` completes a keyword.
+    @inline(__always) func completes(_ row: Int) -> Bool { row >= threshold }
 }
 
 /// Case folds of non-ASCII scalars, computed once per scalar and kept for the run.
