@@ -236,6 +236,43 @@ import Testing
     }
 }
 
+@Suite struct ClassifyClosedOutputTests {
+    /// `modelroute classify big.jsonl | head -1`: once nobody reads the rows, the run
+    /// stops taking chunks instead of classifying the rest of the file.
+    @Test func aClosedOutputStopsTheRunEarly() throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let line = #"{"id":"p","prompt":"Please format this list of items for the weekly report, thanks"}"# + "\n"
+        let lineCount = 120_000  // about 10 MB: ten chunks
+        let input = try directory.write("big.jsonl", String(repeating: line, count: lineCount))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["classify", "--format", "jsonl", input]
+        process.environment = ["HOME": input + "-home"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read one row, then go away.
+        var first = Data()
+        while !first.contains(0x0A) {
+            let piece = output.fileHandleForReading.availableData
+            if piece.isEmpty { break }
+            first.append(piece)
+        }
+        try output.fileHandleForReading.close()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(String(decoding: first, as: UTF8.self).hasPrefix(#"{"index":1,"id":"p""#))
+        #expect(process.terminationReason == .exit)
+        let summary = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("Summary: ") }, "\(stderr)")
+        let classified = try #require(Int(summary.dropFirst("Summary: ".count).prefix { $0.isNumber }))
+        #expect(classified < lineCount / 2, "stopped after \(classified) of \(lineCount) prompts")
+    }
+}
+
 /// Deterministic short prompts for tests.
 struct SeededLines {
     private var state: UInt64
