@@ -246,14 +246,7 @@ import Testing
         let line = #"{"id":"p","prompt":"Please format this list of items for the weekly report, thanks"}"# + "\n"
         let lineCount = 120_000  // about 10 MB: ten chunks
         let input = try directory.write("big.jsonl", String(repeating: line, count: lineCount))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["classify", "--format", "jsonl", input]
-        process.environment = ["HOME": input + "-home"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let (process, output, errors) = pipedProcess(binary, ["classify", "--format", "jsonl", input], environment: ["HOME": input + "-home"])
         try process.run()
         // Read one row, then go away.
         var first = Data()

@@ -163,14 +163,7 @@ final class RecordingHandler: HTTPResponseHandler, @unchecked Sendable {
 
 /// Runs a built product; its exit status, standard output and standard error.
 func runProduct(_ path: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = environment
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
+    let (process, output, errors) = pipedProcess(path, arguments, environment: environment)
     process.standardInput = FileHandle.nullDevice
     try process.run()
     let stdout = output.fileHandleForReading.readDataToEndOfFile()

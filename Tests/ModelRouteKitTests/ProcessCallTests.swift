@@ -29,14 +29,9 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["first ", "never"]), pause: 20)])
         let fixture = try processFixture(baseURL: server.baseURL)
         defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--routes", fixture.routes, "hi"]
-        process.environment = ["TEST_OPENAI_KEY": fakeOpenAIKey, "MODELROUTE_LOG": fixture.directory + "/usage.jsonl", "HOME": fixture.directory]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let (process, output, errors) = pipedProcess(
+            binary, ["--routes", fixture.routes, "hi"],
+            environment: ["TEST_OPENAI_KEY": fakeOpenAIKey, "MODELROUTE_LOG": fixture.directory + "/usage.jsonl", "HOME": fixture.directory])
         try process.run()
         // Wait for the first piece of the answer, then press Ctrl-C.
         var printed = Data()
@@ -63,14 +58,9 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
         let binary = try #require(builtProduct("modelroute"))
         let fixture = try processFixture(baseURL: "http://127.0.0.1:9")
         defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--routes", fixture.routes, "--offline", String(repeating: "word ", count: 60)]
-        process.environment = ["MODELROUTE_LOG": fixture.directory + "/usage.jsonl", "HOME": fixture.directory]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let (process, output, errors) = pipedProcess(
+            binary, ["--routes", fixture.routes, "--offline", String(repeating: "word ", count: 60)],
+            environment: ["MODELROUTE_LOG": fixture.directory + "/usage.jsonl", "HOME": fixture.directory])
         // The reader goes away before the answer, as `| head -c 0` would.
         try output.fileHandleForReading.close()
         try process.run()

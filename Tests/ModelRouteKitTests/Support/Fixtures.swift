@@ -71,3 +71,16 @@ func tableJSON(rules: String, keywordMatch: String = "word") -> String {
 func decide(_ prompt: String, rules: String, keywordMatch: String = "word", context: ClassificationContext = ClassificationContext()) throws -> RoutingDecision {
     Classifier(table: try table(rules: rules, keywordMatch: keywordMatch)).classify(prompt, context: context)
 }
+
+/// A process for `path` with its standard output and error on pipes, not yet started.
+func pipedProcess(_ path: String, _ arguments: [String], environment: [String: String]) -> (process: Process, output: Pipe, errors: Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.environment = environment
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    return (process, output, errors)
+}
