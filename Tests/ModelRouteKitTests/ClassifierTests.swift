@@ -42,6 +42,18 @@ import ModelRouteTestSupport
         #expect(decision?.route == "power")
         #expect(decision?.features.words == 5)
         #expect(decision?.evidence == [.measure(.words, value: 5, bound: .min, limit: 5)])
+        // A count that ended before its bound is exact and serves the later rules.
+        let exactFirst = Classifier(table: try table(rules: #"{"route": "power", "min_words": 10}, {"route": "fast", "max_words": 6}"#))
+        let bulk = ClassifierScratch(classifier: exactFirst)
+        bulk.measuresEverything = false
+        let reused = text.withUTF8 { exactFirst.classify(utf8: $0, context: ClassificationContext(), scratch: bulk) }
+        #expect(reused?.route == "fast")
+        #expect(reused?.features.words == 5)
+        #expect(reused?.evidence == [.measure(.words, value: 5, bound: .max, limit: 6)])
+        // A count cut short at its bound is not: the evidence still shows all seven words.
+        var seven = "one two three four five six seven"
+        let cutShort = seven.withUTF8 { classifier.classify(utf8: $0, context: ClassificationContext(), scratch: scratch) }
+        #expect(cutShort?.evidence == [.measure(.words, value: 7, bound: .min, limit: 5)])
     }
 
     @Test func wordsAreRunsOfNonWhiteSpace() throws {

@@ -275,7 +275,10 @@ public struct Classifier: Sendable {
                         state.words = value
                     } else {
                         // Count only as far as the bound needs: enough to tell the answer.
-                        value = WordCounter.count(prompt, stoppingAt: kind == .min ? limit : limit + 1)
+                        // A count that ended before that point is the exact one; keep it.
+                        let stop = kind == .min ? limit : limit + 1
+                        value = WordCounter.count(prompt, stoppingAt: stop)
+                        if value < stop { state.words = value }
                     }
                 }
                 if kind == .min ? value < limit : value > limit {
