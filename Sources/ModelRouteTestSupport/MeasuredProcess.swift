@@ -62,6 +62,25 @@ public enum MeasuredProcess {
         return Repeated(seconds: median(times), peakKiB: peak)
     }
 
+    /// Runs several commands `runs` times each, taking turns (one run of each per round),
+    /// so that a busy spell on a shared machine slows all of them alike rather than
+    /// whichever happened to be running; a non-zero exit is an error.
+    public static func interleaved(runs: Int, _ commands: [(path: String, arguments: [String])]) throws -> [Repeated] {
+        var times = Array(repeating: [Double](), count: commands.count)
+        var peaks = Array(repeating: 0, count: commands.count)
+        for _ in 0..<runs {
+            for (index, command) in commands.enumerated() {
+                let result = try run(command.path, command.arguments)
+                guard result.status == 0 else {
+                    throw BenchmarkFailure("\(command.path) \(command.arguments.joined(separator: " ")) exited \(result.status)")
+                }
+                times[index].append(result.seconds)
+                peaks[index] = max(peaks[index], result.maxResidentKiB)
+            }
+        }
+        return commands.indices.map { Repeated(seconds: median(times[$0]), peakKiB: peaks[$0]) }
+    }
+
     /// The median of some numbers (the mean of the middle two for an even count).
     public static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()

@@ -12,7 +12,7 @@ enum ClassifyBenchmark {
     static func run(_ arguments: [String]) async throws {
         let options = BenchmarkOptions(arguments)
         let sizeMB = options.integer("--size-mb") ?? 100
-        let runs = options.integer("--runs") ?? 5
+        let runs = options.integer("--runs") ?? 9
         let directory = options.string("--dir") ?? "/tmp/modelroute-bench"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let binary = MeasuredProcess.productsDirectory + "/modelroute"
@@ -25,12 +25,14 @@ enum ClassifyBenchmark {
         try PromptCorpus.routingTable(keywordCount: 10).write(toFile: few, atomically: true, encoding: .utf8)
         try PromptCorpus.routingTable(keywordCount: 1000).write(toFile: many, atomically: true, encoding: .utf8)
 
-        print("modelroute classify --format jsonl, release build, \(runs) runs each, median wall time (whole process)")
+        print("modelroute classify --format jsonl, release build, \(runs) runs each taking turns, median wall time (whole process)")
         let baseline = try MeasuredProcess.repeated(runs: runs, "/bin/cat", [large.path])
         print(String(format: "  reference: cat %d MB > /dev/null         %7.3f s  %7.0f MB/s", sizeMB, baseline.seconds, large.megabytes / baseline.seconds))
         var results: [String: MeasuredProcess.Repeated] = [:]
-        for (label, table, file) in [("10 keywords", few, large), ("1000 keywords", many, large), ("1000 keywords, 1/4 file", many, small)] {
-            let result = try MeasuredProcess.repeated(runs: runs, binary, ["classify", "--format", "jsonl", "--no-summary", "--routes", table, file.path])
+        let configurations = [("10 keywords", few, large), ("1000 keywords", many, large), ("1000 keywords, 1/4 file", many, small)]
+        let measured = try MeasuredProcess.interleaved(
+            runs: runs, configurations.map { (binary, ["classify", "--format", "jsonl", "--no-summary", "--routes", $0.1, $0.2.path]) })
+        for ((label, _, file), result) in zip(configurations, measured) {
             results[label] = result
             let perPrompt = result.seconds / Double(file.prompts) * 1e6
             print(String(format: "  %@ %6.0f MB %7.3f s  %7.0f MB/s  %5.2f µs/prompt  peak RSS %6.1f MB",
