@@ -56,6 +56,14 @@ import ModelRouteTestSupport
         #expect(cutShort?.evidence == [.measure(.words, value: 7, bound: .min, limit: 5)])
     }
 
+    @Test func asciiWhiteSpaceIsTabToCarriageReturnAndSpace() {
+        for byte in UInt8.min...UInt8.max {
+            let expected = byte < 0x80 && Unicode.Scalar(byte).properties.isWhitespace
+            #expect(TextFolding.isASCIISpace(byte) == expected, "byte \(byte)")
+            #expect((TextFolding.asciiSpace[Int(byte)] == 1) == expected, "byte \(byte)")
+        }
+    }
+
     @Test func wordsAreRunsOfNonWhiteSpace() throws {
         let decision = try decide("  one\ttwo\n\nthree\u{00A0}four\u{3000}five-six  ", rules: "")
         #expect(decision.features.words == 5)

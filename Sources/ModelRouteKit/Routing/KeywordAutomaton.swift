@@ -208,8 +208,8 @@ struct KeywordAutomaton: Sendable {
             let byte = base[position - 1]
             guard byte < 0x80 else { return nil }
             position -= 1
-            if TextFolding.asciiSpace[Int(byte)] == 1 {
-                while position > 0, base[position - 1] < 0x80, TextFolding.asciiSpace[Int(base[position - 1])] == 1 { position -= 1 }
+            if TextFolding.isASCIISpace(byte) {
+                while position > 0, TextFolding.isASCIISpace(base[position - 1]) { position -= 1 }
             }
             symbols += 1
         }

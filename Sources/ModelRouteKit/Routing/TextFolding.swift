@@ -12,6 +12,10 @@ enum TextFolding {
     /// ASCII byte → 1 for white space, else 0.
     static let asciiSpace: [UInt8] = (0...255).map { (0x09...0x0D).contains($0) || $0 == 0x20 ? 1 : 0 }
 
+    /// Whether a byte is ASCII white space: ' ' or 0x09...0x0D (tab to carriage return).
+    @inline(__always)
+    static func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte &- 0x09 < 5 }
+
     /// ASCII byte → whether it is a word character (letter, digit, `_`).
     static let asciiWord: [Bool] = (0...255).map { value in
         let byte = UInt8(value)
