@@ -471,6 +471,13 @@ final class ClassifyWorker: @unchecked Sendable {
         var inputTokens = 0
         var cost = 0.0
         var baselineCost = 0.0
+
+        mutating func add(inputTokens tokens: Int, cost: Double, baselineCost: Double) {
+            prompts += 1
+            inputTokens += tokens
+            self.cost += cost
+            self.baselineCost += baselineCost
+        }
     }
 
     /// Something to report about a line; line numbers count from 1 at the chunk's start.
@@ -560,10 +567,7 @@ final class ClassifyWorker: @unchecked Sendable {
         let tokens = decision.features.tokens
         let cost = decider.pricing?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
         let baselineCost = layout.baseline?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
-        totals[index].prompts += 1
-        totals[index].inputTokens += tokens
-        totals[index].cost += cost
-        totals[index].baselineCost += baselineCost
+        totals[index].add(inputTokens: tokens, cost: cost, baselineCost: baselineCost)
         guard layout.writesRows else {
             rowEnds.append(output.count)
             return

@@ -78,8 +78,9 @@ public struct JSONWriter: Sendable {
         } else if value > 0, value < 1e6, (value * 1e10).rounded() == value * 1e10 {
             // Amounts already rounded to 1e-10 (costs) print as plain decimals, which is
             // also cheaper than the general shortest-form conversion.
-            let scaled = Int((value * 1e10).rounded())
-            appendInteger(scaled / 10_000_000_000, to: &bytes)
+            let scaled = UInt64((value * 1e10).rounded())
+            let integer = scaled / 10_000_000_000
+            if integer == 0 { bytes.append(UInt8(ascii: "0")) } else { appendInteger(Int(integer), to: &bytes) }
             // The ten fraction digits, without the trailing zeros.
             var fraction = scaled % 10_000_000_000
             var digits: (UInt64, UInt64) = (0, 0)
