@@ -51,26 +51,18 @@ public enum MeasuredProcess {
     /// Runs a command `runs` times (standard output to `stdoutPath` or /dev/null); a
     /// non-zero exit is an error.
     public static func repeated(runs: Int, _ path: String, _ arguments: [String], stdoutPath: String? = nil) throws -> Repeated {
-        var times: [Double] = []
-        var peak = 0
-        for _ in 0..<runs {
-            let result = try run(path, arguments, stdoutPath: stdoutPath)
-            guard result.status == 0 else { throw BenchmarkFailure("\(path) \(arguments.joined(separator: " ")) exited \(result.status)") }
-            times.append(result.seconds)
-            peak = max(peak, result.maxResidentKiB)
-        }
-        return Repeated(seconds: median(times), peakKiB: peak)
+        try interleaved(runs: runs, [(path, arguments)], stdoutPath: stdoutPath)[0]
     }
 
     /// Runs several commands `runs` times each, taking turns (one run of each per round),
     /// so that a busy spell on a shared machine slows all of them alike rather than
     /// whichever happened to be running; a non-zero exit is an error.
-    public static func interleaved(runs: Int, _ commands: [(path: String, arguments: [String])]) throws -> [Repeated] {
+    public static func interleaved(runs: Int, _ commands: [(path: String, arguments: [String])], stdoutPath: String? = nil) throws -> [Repeated] {
         var times = Array(repeating: [Double](), count: commands.count)
         var peaks = Array(repeating: 0, count: commands.count)
         for _ in 0..<runs {
             for (index, command) in commands.enumerated() {
-                let result = try run(command.path, command.arguments)
+                let result = try run(command.path, command.arguments, stdoutPath: stdoutPath)
                 guard result.status == 0 else {
                     throw BenchmarkFailure("\(command.path) \(command.arguments.joined(separator: " ")) exited \(result.status)")
                 }

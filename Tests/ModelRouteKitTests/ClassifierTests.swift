@@ -35,24 +35,25 @@ import ModelRouteTestSupport
             #expect(WordCounter.count(utf8, stoppingAt: 9) == 5)
         }
         // A bulk scratch skips counting words unless a rule asks, and then counts as far as needed.
-        let classifier = Classifier(table: try table(rules: #"{"route": "fast", "max_words": 4}, {"route": "power", "min_words": 5}"#))
-        let scratch = ClassifierScratch(classifier: classifier)
-        scratch.measuresEverything = false
-        let decision = text.withUTF8 { classifier.classify(utf8: $0, context: ClassificationContext(), scratch: scratch) }
+        func bulkDecision(_ rules: String, _ prompt: String) throws -> RoutingDecision? {
+            let classifier = Classifier(table: try table(rules: rules))
+            let scratch = ClassifierScratch(classifier: classifier)
+            scratch.measuresEverything = false
+            var prompt = prompt
+            return prompt.withUTF8 { classifier.classify(utf8: $0, context: ClassificationContext(), scratch: scratch) }
+        }
+        let cutRules = #"{"route": "fast", "max_words": 4}, {"route": "power", "min_words": 5}"#
+        let decision = try bulkDecision(cutRules, text)
         #expect(decision?.route == "power")
         #expect(decision?.features.words == 5)
         #expect(decision?.evidence == [.measure(.words, value: 5, bound: .min, limit: 5)])
         // A count that ended before its bound is exact and serves the later rules.
-        let exactFirst = Classifier(table: try table(rules: #"{"route": "power", "min_words": 10}, {"route": "fast", "max_words": 6}"#))
-        let bulk = ClassifierScratch(classifier: exactFirst)
-        bulk.measuresEverything = false
-        let reused = text.withUTF8 { exactFirst.classify(utf8: $0, context: ClassificationContext(), scratch: bulk) }
+        let reused = try bulkDecision(#"{"route": "power", "min_words": 10}, {"route": "fast", "max_words": 6}"#, text)
         #expect(reused?.route == "fast")
         #expect(reused?.features.words == 5)
         #expect(reused?.evidence == [.measure(.words, value: 5, bound: .max, limit: 6)])
         // A count cut short at its bound is not: the evidence still shows all seven words.
-        var seven = "one two three four five six seven"
-        let cutShort = seven.withUTF8 { classifier.classify(utf8: $0, context: ClassificationContext(), scratch: scratch) }
+        let cutShort = try bulkDecision(cutRules, "one two three four five six seven")
         #expect(cutShort?.evidence == [.measure(.words, value: 7, bound: .min, limit: 5)])
     }
 

@@ -132,14 +132,14 @@ final class LineChunkReader {
     /// Fills `chunk` with the next chunk; false (and `chunk` empty) at the end of input.
     func next(into chunk: ByteBuffer, from source: (UnsafeMutableRawBufferPointer) throws(SystemError) -> Int) throws(SystemError) -> Bool {
         chunk.count = 0
-        chunk.append(carry.bytes)
+        chunk.append(contentsOf: carry.bytes)
         carry.count = 0
         // No line break before this point: a long line is not searched again.
         var searchedUpTo = 0
         while !finished {
             if chunk.count >= chunkSize {
                 if let cut = LineChunkReader.lastLineBreak(in: chunk, from: searchedUpTo) {
-                    carry.append(UnsafeBufferPointer(rebasing: chunk.bytes[(cut + 1)...]))
+                    carry.append(contentsOf: UnsafeBufferPointer(rebasing: chunk.bytes[(cut + 1)...]))
                     chunk.count = cut + 1
                     return true
                 }

@@ -18,8 +18,6 @@ struct KeywordAutomaton: Sendable {
         var checksEnd: Bool
     }
 
-    /// Byte → its class; bytes that occur in no keyword share class 0.
-    private let byteClass: [UInt8]
     /// The transition table (see `TransitionTable`).
     private let table: TransitionTable
     /// For state s, its matches are `outputs[outputBounds[2s]..<outputBounds[2s + 1]]`.
@@ -37,7 +35,8 @@ struct KeywordAutomaton: Sendable {
     /// Number of patterns, which is the size of a match set.
     var patternCount: Int { patterns.count }
 
-    /// Builds the automaton for folded keywords and their modes; `width` forces a table
+    /// Builds the automaton for folded keywords and their modes: bytes become classes
+    /// (bytes that occur in no keyword share class 0); `width` forces a table
     /// layout, for tests (see `TransitionTable`).
     init(keywords: [(folded: [UInt8], mode: KeywordMatchMode)], width: TransitionTable.Width? = nil) {
         var classOf = [UInt8](repeating: 0, count: 256)
@@ -51,7 +50,6 @@ struct KeywordAutomaton: Sendable {
         for upper in UInt8(ascii: "A")...UInt8(ascii: "Z") { classOf[Int(upper)] = classOf[Int(upper + 32)] }
         for space in 0x09...0x0D { classOf[space] = classOf[0x20] }
         let spaceClass = Int(classOf[0x20])
-        byteClass = classOf
 
         // The trie: children[state × count + symbol], -1 for none, in one flat array
         // sized for the most states the keywords can make.
@@ -167,9 +165,9 @@ struct KeywordAutomaton: Sendable {
     /// The fast path: matches keywords in the raw text while counting scalars, in one
     /// pass (words and lines are counted separately, only as far as a rule needs).
     /// Non-ASCII scalars are folded on the fly when their fold has the same UTF-8
-    /// length. Returns nil (matches incomplete) on anything else — invalid UTF-8,
-    /// non-ASCII white space, a fold that changes length — and the caller then folds the
-    /// whole text with `PromptScanner` and uses `search`.
+    /// length, and non-ASCII white space reads as a space. Returns nil (matches
+    /// incomplete) on anything else — invalid UTF-8, a fold that changes length — and the
+    /// caller then folds the whole text with `PromptScanner` and uses `search`.
     ///
     /// Each step of the automaton waits for the table load of the step before, so a
     /// single walk leaves the core mostly idle, the more so when a large table misses
@@ -179,18 +177,9 @@ struct KeywordAutomaton: Sendable {
     /// the text it reads before the middle is ASCII, where it counts nothing.
     func scan(_ text: UnsafeBufferPointer<UInt8>, folds: inout FoldTable, into matches: inout MatchSet) -> Counts? {
         guard let base = text.baseAddress else { return Counts() }
-        return byteClass.withUnsafeBufferPointer { byteClass in
-            table.columnOffsets.withUnsafeBufferPointer { columns in
-                let offsets = columns.baseAddress.unsafelyUnwrapped  // 256 entries, never empty
-                switch table.width {
-                case .narrow:
-                    let steps = TransitionSteps<UInt16>(base: table.base, columnOffsets: offsets, threshold: table.threshold)
-                    return Walker(automaton: self, steps: steps, byteClass: byteClass, text: base, count: text.count).scan(folds: &folds, into: &matches)
-                case .wide:
-                    let steps = TransitionSteps<UInt32>(base: table.base, columnOffsets: offsets, threshold: table.threshold)
-                    return Walker(automaton: self, steps: steps, byteClass: byteClass, text: base, count: text.count).scan(folds: &folds, into: &matches)
-                }
-            }
+        switch table.width {
+        case .narrow: return Walker(automaton: self, steps: table.steps(UInt16.self), text: base, count: text.count).scan(folds: &folds, into: &matches)
+        case .wide: return Walker(automaton: self, steps: table.steps(UInt32.self), text: base, count: text.count).scan(folds: &folds, into: &matches)
         }
     }
 
@@ -228,7 +217,6 @@ struct KeywordAutomaton: Sendable {
     private struct Walker<Entry: FixedWidthInteger & UnsignedInteger> {
         let automaton: KeywordAutomaton
         let steps: TransitionSteps<Entry>
-        let byteClass: UnsafeBufferPointer<UInt8>
         let text: UnsafePointer<UInt8>
         let count: Int
 
@@ -265,27 +253,21 @@ struct KeywordAutomaton: Sendable {
                 var rowA = a.row
                 var rowB = b.row
                 var lane = 0
-                var matchedA = false
-                var matchedB = false
                 while lane < 8 {
                     let shift = UInt64(truncatingIfNeeded: lane &* 8)
                     rowA = steps.next(rowA, Int(truncatingIfNeeded: (wordA &>> shift) & 0xFF))
                     rowB = steps.next(rowB, Int(truncatingIfNeeded: (wordB &>> shift) & 0xFF))
                     lane &+= 1
-                    if steps.completes(max(rowA, rowB)) {
-                        // A keyword ends here in one walk or both: report, and go on
-                        // from the next byte.
-                        matchedA = steps.completes(rowA)
-                        matchedB = steps.completes(rowB)
-                        break
-                    }
+                    // A keyword ends here in one walk or both: report, and go on from
+                    // the next byte.
+                    if steps.completes(max(rowA, rowB)) { break }
                 }
                 a.row = rowA
                 b.row = rowB
                 a.position &+= lane
                 b.position &+= lane
-                if matchedA { automaton.report(state: automaton.table.state(ofRow: rowA), endingAt: a.position, in: text, count: count, into: &matches) }
-                if matchedB { automaton.report(state: automaton.table.state(ofRow: rowB), endingAt: b.position, in: text, count: count, into: &matches) }
+                if steps.completes(rowA) { automaton.report(row: rowA, endingAt: a.position, in: text, count: count, into: &matches) }
+                if steps.completes(rowB) { automaton.report(row: rowB, endingAt: b.position, in: text, count: count, into: &matches) }
             }
             return true
         }
@@ -293,8 +275,6 @@ struct KeywordAutomaton: Sendable {
         /// Walks one cursor up to `stop`, or just past it to finish a scalar. Returns
         /// false when the text must be folded first.
         func walk(_ cursor: inout Cursor, until stop: Int, folds: inout FoldTable, counts: inout Counts, matches: inout MatchSet) -> Bool {
-            let hasPatterns = !automaton.patterns.isEmpty
-            let spaceClass = Int(byteClass[0x20])
             var row = cursor.row
             var index = cursor.position
             defer {
@@ -302,7 +282,8 @@ struct KeywordAutomaton: Sendable {
                 cursor.position = index
             }
             // With no keywords the automaton has only its root state, whose transitions
-            // all lead back to it: the loop then just counts.
+            // all lead back to it, and a byte in no keyword (class 0) leads to the root
+            // from anywhere: the loop then just counts.
             while index < stop {
                 // The hot loop: a run of ASCII bytes, with every piece of state in
                 // locals so the compiler keeps them in registers.
@@ -339,7 +320,7 @@ struct KeywordAutomaton: Sendable {
                 row = runRow
                 index = position
                 if matched {
-                    automaton.report(state: automaton.table.state(ofRow: row), endingAt: position, in: text, count: count, into: &matches)
+                    automaton.report(row: row, endingAt: position, in: text, count: count, into: &matches)
                     continue
                 }
                 if index >= stop { break }
@@ -353,17 +334,15 @@ struct KeywordAutomaton: Sendable {
                 case .bail:
                     return false
                 case .space:
-                    guard hasPatterns, spaceClass != 0 else { row = 0; continue }
                     row = steps.next(row, 0x20)  // a keyword never ends with a space
                 case .feed(let packed):
-                    guard hasPatterns else { continue }
                     // The folded bytes are as many as the raw ones, so match
                     // positions in the raw text stay right.
                     for offset in 0..<length {
                         let foldedByte = UInt8(truncatingIfNeeded: packed >> UInt32(8 * offset))
                         row = steps.next(row, Int(foldedByte))
                         if !steps.completes(row) { continue }
-                        automaton.report(state: automaton.table.state(ofRow: row), endingAt: start + offset + 1, in: text, count: count, into: &matches)
+                        automaton.report(row: row, endingAt: start + offset + 1, in: text, count: count, into: &matches)
                     }
                 }
             }
@@ -374,12 +353,9 @@ struct KeywordAutomaton: Sendable {
     /// Marks in `matches` every pattern that occurs in folded text (valid UTF-8).
     func search(_ text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
         if patterns.isEmpty { return }
-        table.columnOffsets.withUnsafeBufferPointer { columns in
-            let offsets = columns.baseAddress.unsafelyUnwrapped  // 256 entries, never empty
-            switch table.width {
-            case .narrow: search(text, count: count, steps: TransitionSteps<UInt16>(base: table.base, columnOffsets: offsets, threshold: table.threshold), into: &matches)
-            case .wide: search(text, count: count, steps: TransitionSteps<UInt32>(base: table.base, columnOffsets: offsets, threshold: table.threshold), into: &matches)
-            }
+        switch table.width {
+        case .narrow: search(text, count: count, steps: table.steps(UInt16.self), into: &matches)
+        case .wide: search(text, count: count, steps: table.steps(UInt32.self), into: &matches)
         }
     }
 
@@ -388,12 +364,14 @@ struct KeywordAutomaton: Sendable {
         for index in 0..<count {
             row = steps.next(row, Int(text[index]))
             if steps.completes(row) {
-                report(state: table.state(ofRow: row), endingAt: index + 1, in: text, count: count, into: &matches)
+                report(row: row, endingAt: index + 1, in: text, count: count, into: &matches)
             }
         }
     }
 
-    private func report(state: Int, endingAt end: Int, in text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
+    /// Marks the patterns that end at `end` in the state entered at `row`.
+    private func report(row: Int, endingAt end: Int, in text: UnsafePointer<UInt8>, count: Int, into matches: inout MatchSet) {
+        let state = table.state(ofRow: row)
         for slot in Int(outputBounds[2 * state])..<Int(outputBounds[2 * state + 1]) {
             let index = Int(outputs[slot])
             if matches.contains(index) { continue }
@@ -452,11 +430,11 @@ final class TransitionTable: @unchecked Sendable {  // immutable once built
 
     let width: Width
     /// The rows.
-    let base: UnsafeRawPointer
-    /// Byte → the byte offset of its class's column within a row.
-    let columnOffsets: [UInt16]
+    private let base: UnsafeRawPointer
+    /// Byte → the byte offset of its class's column within a row (256 entries).
+    private let columnOffsets: UnsafeMutablePointer<UInt16>
     /// Entries at or above this lead to a state that completes a keyword.
-    let threshold: Int
+    private let threshold: Int
     /// A row's offset in entry units (8 bytes) is its number times this.
     private let unit: Int
     /// Row number → the automaton's own state number.
@@ -491,7 +469,8 @@ final class TransitionTable: @unchecked Sendable {  // immutable once built
         unit = stride * entrySize / 8
         threshold = firstCompleting * unit
         self.states = states
-        columnOffsets = byteClass.map { UInt16(Int($0) * entrySize) }
+        columnOffsets = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+        for byte in 0..<256 { columnOffsets[byte] = UInt16(Int(byteClass[byte]) * entrySize) }
         let memory = UnsafeMutableRawPointer.allocate(byteCount: max(stateCount * stride * entrySize, 64), alignment: 64)
         self.memory = memory
         base = UnsafeRawPointer(memory)
@@ -513,6 +492,12 @@ final class TransitionTable: @unchecked Sendable {  // immutable once built
 
     deinit {
         memory.deallocate()
+        columnOffsets.deallocate()
+    }
+
+    /// Steps over this table; `Entry` must match `width` (UInt16 narrow, UInt32 wide).
+    func steps<Entry: FixedWidthInteger & UnsignedInteger>(_ entry: Entry.Type) -> TransitionSteps<Entry> {
+        TransitionSteps(base: base, columnOffsets: columnOffsets, threshold: threshold)
     }
 
     /// The automaton's state number for an entry (a row offset).

@@ -31,10 +31,6 @@ final class ByteBuffer {
         }
         return UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
     }
-
-    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        append(contentsOf: bytes)
-    }
 }
 
 extension ByteBuffer: ByteSink {

@@ -43,14 +43,7 @@ public final class OutputSink: Sendable {
 
     /// Appends bytes; see `write(_:)`.
     public func write(bytes: UnsafeBufferPointer<UInt8>) {
-        state.withLock { state in
-            if descriptor == nil {
-                state.captured.append(contentsOf: bytes)
-                return
-            }
-            state.buffer.append(contentsOf: bytes)
-            if state.buffer.count >= OutputSink.bufferLimit { drain(&state) }
-        }
+        append { $0.append(contentsOf: bytes) }
     }
 
     /// Appends what `build` adds to the buffer, under one lock: for many small pieces.

@@ -467,48 +467,17 @@ public enum JSONStringUnescaper {
 
     /// Writes the UTF-8 encoding of a scalar; returns its length.
     private static func writeUTF8(_ scalar: Unicode.Scalar, to output: UnsafeMutablePointer<UInt8>) -> Int {
-        let value = scalar.value
-        switch value {
-        case 0..<0x80:
-            output[0] = UInt8(value)
-            return 1
-        case 0x80..<0x800:
-            output[0] = UInt8(0xC0 | (value >> 6))
-            output[1] = UInt8(0x80 | (value & 0x3F))
-            return 2
-        case 0x800..<0x10000:
-            output[0] = UInt8(0xE0 | (value >> 12))
-            output[1] = UInt8(0x80 | ((value >> 6) & 0x3F))
-            output[2] = UInt8(0x80 | (value & 0x3F))
-            return 3
-        default:
-            output[0] = UInt8(0xF0 | (value >> 18))
-            output[1] = UInt8(0x80 | ((value >> 12) & 0x3F))
-            output[2] = UInt8(0x80 | ((value >> 6) & 0x3F))
-            output[3] = UInt8(0x80 | (value & 0x3F))
-            return 4
+        var length = 0
+        UTF8.encode(scalar) { unit in
+            output[length] = unit
+            length += 1
         }
+        return length
     }
 
     /// Appends the UTF-8 encoding of a scalar.
     public static func appendUTF8(_ scalar: Unicode.Scalar, to output: inout [UInt8]) {
-        let value = scalar.value
-        switch value {
-        case 0..<0x80:
-            output.append(UInt8(value))
-        case 0x80..<0x800:
-            output.append(UInt8(0xC0 | (value >> 6)))
-            output.append(UInt8(0x80 | (value & 0x3F)))
-        case 0x800..<0x10000:
-            output.append(UInt8(0xE0 | (value >> 12)))
-            output.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
-            output.append(UInt8(0x80 | (value & 0x3F)))
-        default:
-            output.append(UInt8(0xF0 | (value >> 18)))
-            output.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
-            output.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
-            output.append(UInt8(0x80 | (value & 0x3F)))
-        }
+        UTF8.encode(scalar) { output.append($0) }
     }
 
     private static func readHex4(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> UInt16? {
