@@ -11,7 +11,10 @@ let package = Package(
     ],
     targets: [
         // All logic: routing, providers, the cost ledger and reports.
-        .target(name: "ModelRouteKit"),
+        .target(name: "ModelRouteKit", dependencies: ["ModelRouteModelData"]),
+        // The built-in difficulty model's bytes, as C data: it compiles in a second and is
+        // mapped, not parsed, at start-up. Written by `modelroute train --out difficulty-model.c`.
+        .target(name: "ModelRouteModelData"),
         // The one part that links FoundationNetworking; a C interface, no shared Swift types.
         .target(name: "ModelRouteURLSession"),
         // The command: turns arguments into calls and results into text.

@@ -49,3 +49,39 @@ public enum FileReader {
         Failure(reason: code == ENOENT ? "no such file" : SystemError.text(code), code: code)
     }
 }
+
+/// Writes whole files.
+public enum FileWriter {
+    /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
+    /// reader never sees half a file and a failed write leaves the old one.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(SystemError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw SystemError(operation: "create \(temporary)", code: errno) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(descriptor, base + written, raw.count - written)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let code = errno
+                close(descriptor)
+                unlink(temporary)
+                throw SystemError(operation: "write \(path)", code: code)
+            }
+            written += count
+        }
+        guard fsync(descriptor) == 0 || errno == EINVAL, close(descriptor) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SystemError(operation: "write \(path)", code: code)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SystemError(operation: "rename to \(path)", code: code)
+        }
+    }
+}
