@@ -6,7 +6,7 @@ enum ModelRouteCommand {
     static let version = "0.1.0"
 
     /// Subcommands by name; anything else on the command line is a prompt.
-    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, TrainCommand.self] }
+    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, TrainCommand.self, EvalCommand.self] }
 
     static func run(arguments: [String], context: CommandContext) async -> Int32 {
         var arguments = arguments

@@ -122,7 +122,7 @@ public struct ClassifyRun {
     /// returned summary counts them.
     public mutating func run(inputs: [String], standardInput: InputSource) -> Summary {
         if !options.summaryOnly, options.format == .csv {
-            stdout.write("index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,evidence\n")
+            stdout.write("index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,difficulty,evidence\n")
         }
         if !options.summaryOnly, options.format == .table {
             stdout.write(RowLayout.tableHeader)
@@ -350,7 +350,8 @@ struct RowLayout: Sendable {
 
     static let tableHeader =
         Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
-        + Text.pad("rule", 18) + "  " + Text.pad("tokens", 8, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
+        + Text.pad("rule", 18) + "  " + Text.pad("difficulty", 10, right: true) + "  " + Text.pad("tokens", 8, right: true) + "  "
+        + Text.pad("est. cost", 11, right: true) + "\n"
 
     /// The start of a row, up to and including the index.
     func appendIndex<Sink: ByteSink>(_ index: Int, to bytes: inout Sink) {
@@ -375,7 +376,9 @@ struct RowLayout: Sendable {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 evidence.appendJSON(to: &bytes)
             }
-            bytes.append(ascii: "],\"input_tokens\":")
+            bytes.append(ascii: "],\"difficulty\":")
+            if let score = decision.difficulty { JSONWriter.appendNumber(DifficultyText.rounded(score), to: &bytes) } else { bytes.append(ascii: "null") }
+            bytes.append(ascii: ",\"input_tokens\":")
             JSONWriter.appendInteger(decision.features.tokens, to: &bytes)
             bytes.append(ascii: ",\"cost_usd\":")
             JSONWriter.appendNumber(cost, to: &bytes)
@@ -385,6 +388,7 @@ struct RowLayout: Sendable {
         case .csv:
             let fields = [
                 id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
+                decision.difficulty.map { DifficultyText.score($0) } ?? "",
                 decision.evidence.map(\.description).joined(separator: "; "),
             ].map(CSV.field)
             bytes.append(utf8: "," + fields[0])
@@ -393,7 +397,9 @@ struct RowLayout: Sendable {
         case .table:
             bytes.append(utf8: "  " + Text.pad(id ?? "-", 12))
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(utf8: "  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  " + Text.pad(Money.format(cost), 11, right: true) + "\n")
+            let difficulty = decision.difficulty.map { DifficultyText.score($0) } ?? "-"
+            bytes.append(utf8: "  " + Text.pad(difficulty, 10, right: true) + "  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  "
+                + Text.pad(Money.format(cost), 11, right: true) + "\n")
         }
     }
 }

@@ -12,10 +12,12 @@
 /// and the first pair (how a prompt opens). Each weighs 1/√n, n being the number of
 /// text features in the prompt, so a long prompt is not louder than a short one.
 ///
-/// **Count features**, weighing 1 each: bins of the estimated tokens, lines, question
-/// marks, numbers, math symbols (`= + * / ^ < > %` and LaTeX commands), CJK share, and
-/// whether the prompt contains code (`CodeDetector`), plus two crossings (numbers ×
-/// questions, size × code).
+/// **Count features**, weighing 1 each: bins of question marks, numbers, math symbols
+/// (`= + * / ^ < > %` and LaTeX commands) and CJK share, whether the prompt contains
+/// code (`CodeDetector`), and two crossings: numbers × question marks, and estimated
+/// tokens × code. Length and line count alone are left out on purpose: in the training
+/// data they tell which dataset a prompt came from, not how hard it is, and held-out
+/// sources were scored worse with them.
 ///
 /// Every feature is hashed (FNV-1a, then a multiplicative mix) into the model's
 /// buckets. `version` changes whenever any of this does; a model records the version
@@ -79,7 +81,6 @@ public enum DifficultyFeatures {
                     }
                     tokens.push(symbolHashes[Int(byte)], into: &sink, name: Sink.wantsNames ? String(UnicodeScalar(byte)) : "")
                 } else if byte == 0x0A {
-                    counts.lines &+= 1
                     tokens.push(symbolHashes[0x0A], into: &sink, name: Sink.wantsNames ? "⏎" : "")
                 }
                 index &+= 1
@@ -137,7 +138,6 @@ public enum DifficultyFeatures {
     /// What the count features are made of.
     struct Counts {
         var quarters = 0
-        var lines = 0
         var questions = 0
         var numbers = 0
         var digits = 0
@@ -149,7 +149,6 @@ public enum DifficultyFeatures {
 
         func emit<Sink: DifficultyFeatureSink>(into sink: inout Sink, hasCode: Bool) {
             let size = min(bitWidth(tokens), 13)
-            let lineBin = lines == 0 ? 0 : min(bitWidth(lines), 6)
             let questionBin = min(questions, 3)
             let numberBin = numbers == 0 ? 0 : min(bitWidth(numbers), 5)
             let mathBin = math == 0 ? 0 : min(bitWidth(math), 5)
@@ -158,8 +157,6 @@ public enum DifficultyFeatures {
             func feature(_ name: String, _ family: UInt64, _ bin: Int) {
                 sink.count(mix((family << 32) ^ UInt64(bin) ^ 0x5555_0000_0000_0005), name: Sink.wantsNames ? "\(name) \(bin)" : "")
             }
-            feature("size bin", 1, size)
-            feature("lines bin", 2, lineBin)
             feature("question marks", 3, questionBin)
             feature("numbers bin", 4, numberBin)
             feature("math symbols bin", 5, mathBin)

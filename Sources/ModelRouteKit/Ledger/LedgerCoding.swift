@@ -1,10 +1,16 @@
 /// JSON encoding and general decoding of log records.
 extension LedgerRecord {
-    /// The schema's keys in the order every record writes them.
+    /// The schema's keys in the order every record writes them: version 1's, then version 2's.
     public static let keys: [String] = [
         "v", "ts", "id", "route", "rule", "model", "provider", "input_tokens", "output_tokens", "cached_input_tokens",
         "usage_estimated", "cost_usd", "baseline_model", "baseline_cost_usd", "latency_ms", "ttft_ms", "status", "error",
         "attempts", "fallback_from", "cache_hit", "prompt_sha256", "prompt_chars", "tags",
+    ] + versionTwoKeys
+
+    /// The keys version 2 adds after `tags`, in order.
+    public static let versionTwoKeys: [String] = [
+        "offline", "response_cache", "cache_saved_usd", "escalated_from", "escalation_reason", "overhead_cost_usd", "difficulty",
+        "budget", "experiment", "group", "priced", "messages",
     ]
 
     /// The record as one JSON line, ending in a newline, keys in schema order.
@@ -42,6 +48,20 @@ extension LedgerRecord {
         writer.key("prompt_sha256"); writer.string(promptSHA256)
         writer.key("prompt_chars"); writer.int(promptChars)
         writer.key("tags"); writer.stringObject(tags.map { ($0.key, $0.value) })
+        if version >= 2 {
+            writer.key("offline"); writer.bool(offline)
+            writer.key("response_cache"); writer.string(responseCache)
+            writer.key("cache_saved_usd"); writer.double(cacheSavedUSD)
+            writer.key("escalated_from"); writer.string(escalatedFrom)
+            writer.key("escalation_reason"); writer.string(escalationReason)
+            writer.key("overhead_cost_usd"); writer.double(overheadCostUSD)
+            writer.key("difficulty"); writer.double(difficulty)
+            writer.key("budget"); writer.string(budget)
+            writer.key("experiment"); writer.string(experiment)
+            writer.key("group"); writer.string(group)
+            writer.key("priced"); writer.bool(priced)
+            writer.key("messages"); writer.int(messages)
+        }
         writer.endObject()
     }
 
@@ -60,7 +80,7 @@ extension LedgerRecord {
         let reader = FieldReader(fields: fields)
 
         let version = try reader.int("v")
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        guard version == 1 || version == 2 else { throw .unsupportedVersion(version) }
         let timestamp = try reader.string("ts")
         guard LedgerTimestamp.parse(timestamp) != nil else { throw .invalidValue(key: "ts", reason: "not an RFC 3339 time") }
         let statusText = try reader.string("status")
@@ -81,7 +101,7 @@ extension LedgerRecord {
         case let other?:
             throw .wrongType(key: "tags", expected: "an object", found: other.kindDescription)
         }
-        return LedgerRecord(
+        var record = LedgerRecord(
             timestamp: timestamp, id: try reader.string("id"), route: try reader.optionalString("route"),
             rule: try reader.optionalString("rule"), model: try reader.optionalString("model"),
             provider: try reader.optionalString("provider"), inputTokens: try reader.int("input_tokens"),
@@ -94,6 +114,25 @@ extension LedgerRecord {
             error: try reader.optionalString("error"), attempts: try reader.int("attempts"),
             fallbackFrom: try reader.optionalString("fallback_from"), cacheHit: try reader.bool("cache_hit"),
             promptSHA256: try reader.string("prompt_sha256"), promptChars: try reader.int("prompt_chars"), tags: tags)
+        record.version = version
+        // Version 2 keys; a version 1 line (or a key left out) reads as the default.
+        record.offline = try reader.optionalBool("offline") ?? false
+        record.responseCache = try reader.optionalString("response_cache")
+        if let value = record.responseCache, !["hit", "miss", "bypass"].contains(value) {
+            throw .invalidValue(key: "response_cache", reason: "\"\(value)\" is not hit, miss or bypass")
+        }
+        record.cacheSavedUSD = try reader.optionalDouble("cache_saved_usd")
+        record.escalatedFrom = try reader.optionalString("escalated_from")
+        record.escalationReason = try reader.optionalString("escalation_reason")
+        record.overheadCostUSD = try reader.optionalDouble("overhead_cost_usd") ?? 0
+        record.difficulty = try reader.optionalDouble("difficulty")
+        if let score = record.difficulty, !(0...1).contains(score) { throw .invalidValue(key: "difficulty", reason: "\(score) is not from 0 to 1") }
+        record.budget = try reader.optionalString("budget")
+        record.experiment = try reader.optionalString("experiment")
+        record.group = try reader.optionalString("group")
+        record.priced = try reader.optionalBool("priced") ?? true
+        record.messages = try reader.optionalInt("messages") ?? 1
+        return record
     }
 
     /// Decodes one line held in an array.
@@ -159,6 +198,15 @@ private struct FieldReader {
         }
     }
 
+    /// A boolean or null.
+    func optionalBool(_ key: String) throws(LedgerLineError) -> Bool? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .bool(let flag)?: return flag
+        case let other?: throw .wrongType(key: key, expected: "true or false", found: other.kindDescription)
+        }
+    }
+
     /// A required boolean.
     func bool(_ key: String) throws(LedgerLineError) -> Bool {
         switch fields[key] {
@@ -198,7 +246,7 @@ public enum LedgerLineError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .notJSON(let message): return "not JSON (\(message))"
         case .notAnObject(let kind): return "not a JSON object (found \(kind))"
-        case .unsupportedVersion(let version): return "schema version \(version) is not supported (this modelroute reads version 1)"
+        case .unsupportedVersion(let version): return "schema version \(version) is not supported (this modelroute reads versions 1 and 2)"
         case .missingKey(let key): return "missing key \"\(key)\""
         case .wrongType(let key, let expected, let found): return "\"\(key)\" should be \(expected), found \(found)"
         case .invalidValue(let key, let reason): return "invalid \"\(key)\": \(reason)"

@@ -1,5 +1,7 @@
-/// One line of the usage log (schema version 1): everything about one call except
-/// the prompt and the answer, which are never stored.
+/// One line of the usage log: everything about one call except the prompt and the
+/// answer, which are never stored. The writer writes schema version 2 (version 1's keys,
+/// then the keys after `tags` below); readers take version 1 and 2 lines mixed, a
+/// version 1 line reading as if the newer keys had their defaults.
 public struct LedgerRecord: Sendable, Equatable {
     /// How a call ended.
     public enum Status: String, Sendable, CaseIterable {
@@ -11,8 +13,8 @@ public struct LedgerRecord: Sendable, Equatable {
         case cancelled
     }
 
-    /// Schema version; always 1.
-    public var version: Int = 1
+    /// Schema version: 2 for every record written now, 1 for older lines read back.
+    public var version: Int = 2
     /// When the call finished (UTC), as RFC 3339 with milliseconds.
     public var timestamp: String
     /// Unique id of the call.
@@ -60,7 +62,33 @@ public struct LedgerRecord: Sendable, Equatable {
     /// `--tag key=value` pairs in the order given.
     public var tags: [(key: String, value: String)]
 
-    /// A record with every field given; `version` is always 1.
+    // Version 2 (../RECORD-V2: each key's default is what a version 1 line reads as).
+
+    /// Answered by a `mock` provider: not real spend.
+    public var offline = false
+    /// The response cache's part: `hit`, `miss`, `bypass`, or nil with no cache configured.
+    public var responseCache: String?
+    /// On a cache hit, what the answering model would have charged.
+    public var cacheSavedUSD: Double?
+    /// The model whose answer failed the route's checks and was replaced.
+    public var escalatedFrom: String?
+    /// The check that failed.
+    public var escalationReason: String?
+    /// The part of `costUSD` that did not produce the final answer (classifier and judge calls, discarded answers).
+    public var overheadCostUSD = 0.0
+    /// The learned difficulty score (0 to 1), when the decision computed one.
+    public var difficulty: Double?
+    /// The budget that changed or refused the call.
+    public var budget: String?
+    /// The experiment the call belonged to, and its group (`control` or `routed`).
+    public var experiment: String?
+    public var group: String?
+    /// False when a model involved has no known price.
+    public var priced = true
+    /// Messages in the request.
+    public var messages = 1
+
+    /// A record with every version 1 field given; the version 2 fields start at their defaults.
     public init(
         timestamp: String, id: String, route: String?, rule: String?, model: String?, provider: String?,
         inputTokens: Int, outputTokens: Int, cachedInputTokens: Int?, usageEstimated: Bool,
@@ -107,5 +135,9 @@ public struct LedgerRecord: Sendable, Equatable {
             && lhs.cacheHit == rhs.cacheHit && lhs.promptSHA256 == rhs.promptSHA256
             && lhs.promptChars == rhs.promptChars && lhs.tags.map(\.key) == rhs.tags.map(\.key)
             && lhs.tags.map(\.value) == rhs.tags.map(\.value)
+            && lhs.offline == rhs.offline && lhs.responseCache == rhs.responseCache && lhs.cacheSavedUSD == rhs.cacheSavedUSD
+            && lhs.escalatedFrom == rhs.escalatedFrom && lhs.escalationReason == rhs.escalationReason
+            && lhs.overheadCostUSD == rhs.overheadCostUSD && lhs.difficulty == rhs.difficulty && lhs.budget == rhs.budget
+            && lhs.experiment == rhs.experiment && lhs.group == rhs.group && lhs.priced == rhs.priced && lhs.messages == rhs.messages
     }
 }

@@ -111,7 +111,15 @@ struct LedgerScanner {
     mutating func scan(_ start: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>, into record: inout ScannedRecord) -> UnsafePointer<UInt8>? {
         var c = Cursor(p: start, end: end)
         record.key = .zero
-        guard c.literal("{\"v\":1,\"ts\":"), let millis = c.timestamp() else { return nil }
+        let version: Int
+        if c.literal("{\"v\":2,\"ts\":") {
+            version = 2
+        } else if c.literal("{\"v\":1,\"ts\":") {
+            version = 1
+        } else {
+            return nil
+        }
+        guard let millis = c.timestamp() else { return nil }
         record.millis = millis
         guard c.literal(",\"id\":"), skipString(&c) else { return nil }
         guard c.literal(",\"route\":"), nullableString(&c, level: plan.route, into: &record.key) else { return nil }
@@ -177,6 +185,27 @@ struct LedgerScanner {
         for tag in plan.tags { record.key[tag.level] = -1 }
         if !c.literal("}") {
             guard scanTags(&c, into: &record.key), c.literal("}") else { return nil }
+        }
+        if version == 2 {
+            // Checked as strictly as the general decoder would; a report does not sum these yet.
+            guard c.literal(",\"offline\":"), c.boolean() != nil else { return nil }
+            guard c.literal(",\"response_cache\":") else { return nil }
+            if !c.literal("null") {
+                guard c.literal("\"hit\"") || c.literal("\"miss\"") || c.literal("\"bypass\"") else { return nil }
+            }
+            guard c.literal(",\"cache_saved_usd\":"), c.literal("null") || c.number() != nil else { return nil }
+            guard c.literal(",\"escalated_from\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"escalation_reason\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"overhead_cost_usd\":"), c.number() != nil else { return nil }
+            guard c.literal(",\"difficulty\":") else { return nil }
+            if !c.literal("null") {
+                guard let score = c.number(), score >= 0, score <= 1 else { return nil }
+            }
+            guard c.literal(",\"budget\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"experiment\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"group\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"priced\":"), c.boolean() != nil else { return nil }
+            guard c.literal(",\"messages\":"), c.integer() != nil else { return nil }
         }
         guard c.literal("}") else { return nil }  // the record's own
         if plan.day >= 0 { record.key[plan.day] = Int32(truncatingIfNeeded: days.day(millis)) }

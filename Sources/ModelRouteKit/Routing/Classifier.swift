@@ -44,6 +44,8 @@ public struct Classifier: Sendable {
     private let needsFolding: Bool
     private let needsCode: Bool
     private let needsLines: Bool
+    /// The difficulty model, when the table reads the score; every decision then carries it.
+    public let difficultyModel: DifficultyModel?
 
     /// One condition, compiled.
     private enum Test: Sendable {
@@ -54,6 +56,7 @@ public struct Classifier: Sendable {
         case hasCode(Bool)
         case tier(Int)
         case hours(HourWindow)
+        case difficulty(min: Double?, max: Double?)
     }
 
     /// What a decision names about a rule.
@@ -62,6 +65,7 @@ public struct Classifier: Sendable {
         var index: Int
         var route: String
         var model: String
+        var ask: AskConfig?
     }
 
     /// Number of distinct keyword patterns compiled from the table.
@@ -70,8 +74,12 @@ public struct Classifier: Sendable {
     /// The compiled keyword automaton, for tests that compare its two scanning paths.
     var automatonForTesting: KeywordAutomaton { automaton }
 
-    public init(table: RoutingTable) {
+    /// A classifier for `table`. When the table reads the difficulty score, `difficultyModel`
+    /// is the model it reads (the built-in one when nil); commands use `load(table:)`, which
+    /// also reads a model file the table names.
+    public init(table: RoutingTable, difficultyModel: DifficultyModel? = nil) {
         self.table = table
+        self.difficultyModel = table.usesDifficulty ? difficultyModel ?? .builtIn : nil
         var keywords: [(folded: [UInt8], mode: KeywordMatchMode)] = []
         var indexByKey: [String: Int] = [:]
         func patternIndex(_ keyword: String, _ mode: KeywordMatchMode) -> Int {
@@ -110,11 +118,12 @@ public struct Classifier: Sendable {
                     tierSets.append(Set(tiers))
                     tests.append(.tier(tierSets.count - 1))
                 case .hours(let window): tests.append(.hours(window))
+                case .difficulty(let low, let high): tests.append(.difficulty(min: low, max: high))
                 }
             }
             testRanges.append(start..<tests.count)
             let model = table.route(named: rule.route)?.model ?? ""
-            rules.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model))
+            rules.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model, ask: rule.ask))
         }
         automaton = KeywordAutomaton(keywords: keywords)
         self.rules = rules
@@ -135,11 +144,19 @@ public struct Classifier: Sendable {
         return prompt.withUTF8 { classify(utf8: $0, context: context, scratch: scratch) } ?? defaultDecision(PromptMeasurements())
     }
 
+    /// Loads the model file the table names, if any, and builds the classifier.
+    public static func load(table: RoutingTable) throws(DifficultyModelError) -> Classifier {
+        guard table.usesDifficulty, case .file(let path) = table.classifier else { return Classifier(table: table) }
+        return Classifier(table: table, difficultyModel: try DifficultyModel.load(path: path))
+    }
+
     /// Classifies UTF-8 bytes, reusing `scratch` between calls. Returns nil when the bytes
     /// are not valid UTF-8 (`scratch.scanner.invalidOffset` says where).
     public func classify(utf8 prompt: UnsafeBufferPointer<UInt8>, context: ClassificationContext, scratch: ClassifierScratch) -> RoutingDecision? {
         guard var measurements = measure(prompt, scratch: scratch) else { return nil }
         var state = EvaluationState()
+        state.difficulty = difficultyModel?.score(prompt)
+        var ask: PendingAsk?
         for ruleIndex in rules.indices {
             // Decide without building evidence; build it only for the rule that holds.
             guard case .holds = evaluate(
@@ -149,13 +166,36 @@ public struct Classifier: Sendable {
                 ruleIndex, prompt: prompt, measurements: measurements, context: context, scratch: scratch, state: &state, detail: true)
             else { continue }
             let rule = rules[ruleIndex]
+            if let config = rule.ask {
+                // A model decides; the rules after it decide when it cannot (and in dry runs).
+                if ask == nil { ask = PendingAsk(rule: rule.name, index: rule.index, config: config, evidence: evidence) }
+                continue
+            }
             measurements.hasCode = state.hasCode
             if let words = state.words { measurements.words = words }
-            return RoutingDecision(route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements)
+            return RoutingDecision(
+                route: rule.route, model: rule.model, reason: .rule(name: rule.name, index: rule.index), evidence: evidence, features: measurements,
+                difficulty: state.difficulty, ask: ask)
         }
         if needsCode && state.hasCode == nil { state.hasCode = CodeDetector.containsCode(prompt) }
         measurements.hasCode = state.hasCode
-        return defaultDecision(measurements)
+        var decision = defaultDecision(measurements)
+        decision.difficulty = state.difficulty
+        decision.ask = ask
+        return decision
+    }
+
+    /// The decision once the asked model has answered with a label's route: the rule that
+    /// asked decides, with the answer as its evidence.
+    public func decision(_ decision: RoutingDecision, answeredWith route: String, label answer: String) -> RoutingDecision {
+        guard let ask = decision.ask else { return decision }
+        var result = decision
+        result.route = route
+        result.model = table.route(named: route)?.model ?? ""
+        result.reason = .rule(name: ask.rule, index: ask.index)
+        result.evidence = ask.evidence + [.asked(model: ask.config.model, answer: answer)]
+        result.ask = nil
+        return result
     }
 
     /// Measures the prompt and finds its keywords: in one pass over raw bytes when the
@@ -183,6 +223,8 @@ public struct Classifier: Sendable {
         public var holds: Bool
         /// Why it held (evidence) or why not (the first condition that failed).
         public var detail: String
+        /// A `classify_with` rule that held: a call would ask its model; a dry run goes on to the next rule.
+        public var asks = false
     }
 
     /// Every rule tried in order up to and including the one that decided, each with
@@ -193,11 +235,20 @@ public struct Classifier: Sendable {
         return prompt.withUTF8 { utf8 in
             guard let measurements = measure(utf8, scratch: scratch) else { return [] }
             var state = EvaluationState()
+            state.difficulty = difficultyModel?.score(utf8)
             var traces: [RuleTrace] = []
             for (ruleIndex, rule) in rules.enumerated() {
                 switch evaluate(ruleIndex, prompt: utf8, measurements: measurements, context: context, scratch: scratch, state: &state, detail: true) {
                 case .holds(let evidence):
                     let detail = evidence.isEmpty ? "no conditions: always holds" : evidence.map(\.description).joined(separator: "; ")
+                    if let ask = rule.ask {
+                        let routes = ask.labels.map { "\($0.label) → \($0.route)" }.joined(separator: ", ")
+                        traces.append(RuleTrace(
+                            rule: rule.name, route: "?", holds: false,
+                            detail: "would ask \(ask.model) (\(routes)); without its answer the next rules decide" + (evidence.isEmpty ? "" : "; " + detail),
+                            asks: true))
+                        continue
+                    }
                     traces.append(RuleTrace(rule: rule.name, route: rule.route, holds: true, detail: detail))
                     return traces
                 case .fails(let reason):
@@ -214,6 +265,8 @@ public struct Classifier: Sendable {
         /// The exact word count, once something needed it.
         var words: Int?
         var hour: Int?
+        /// The difficulty score, when the classifier has a model.
+        var difficulty: Double?
     }
 
     private enum Verdict {
@@ -302,6 +355,12 @@ public struct Classifier: Sendable {
                 state.hour = current
                 if !window.contains(hour: current) { return .fails(detail ? "local hour \(current) is outside \(window)" : nil) }
                 if detail { evidence.append(.hour(current, window: window)) }
+            case .difficulty(let low, let high):
+                // Without a model (never the case for a loaded table) the bound cannot hold.
+                guard let score = state.difficulty else { return .fails(detail ? "difficulty: no model" : nil) }
+                if let low, score < low { return .fails(detail ? "difficulty \(DifficultyText.score(score)) < min \(DifficultyText.bound(low))" : nil) }
+                if let high, score > high { return .fails(detail ? "difficulty \(DifficultyText.score(score)) > max \(DifficultyText.bound(high))" : nil) }
+                if detail { evidence.append(.difficulty(score, min: low, max: high)) }
             }
         }
         return .holds(evidence)
@@ -324,19 +383,21 @@ public struct Classifier: Sendable {
                 throw .unknownRoute(route, known: table.routes.map(\.name))
             }
             if let model, table.model(named: model) == nil { throw .unknownModel(model, known: table.models.map(\.name)) }
-            return RoutingDecision(route: route, model: model ?? config.model, reason: .override, evidence: [], features: measured)
+            return RoutingDecision(route: route, model: model ?? config.model, reason: .override, evidence: [], features: measured, difficulty: difficultyModel?.score(prompt))
         }
         if let model {
             guard table.model(named: model) != nil else { throw .unknownModel(model, known: table.models.map(\.name)) }
             // A model alone keeps the route whose primary model it is, else names no route.
             let route = table.routes.first { $0.model == model }?.name ?? model
-            return RoutingDecision(route: route, model: model, reason: .override, evidence: [], features: measured)
+            return RoutingDecision(route: route, model: model, reason: .override, evidence: [], features: measured, difficulty: difficultyModel?.score(prompt))
         }
         return classify(prompt, context: ClassificationContext())
     }
 }
 
-/// Counts words: maximal runs of non-white-space characters (Unicode White_Space).
+/// Counts words: maximal runs of non-white-space characters (Unicode White_Space), except
+/// that each CJK ideograph, kana or hangul character is a word of its own, since those
+/// scripts are written without spaces ("東京の天気" is 5 words, "Tokyo天気" 3).
 enum WordCounter {
     /// Words in valid UTF-8 `text`, counting no further than `limit`.
     static func count(_ text: UnsafeBufferPointer<UInt8>, stoppingAt limit: Int = .max) -> Int {
@@ -354,8 +415,15 @@ enum WordCounter {
                     index &+= 1
                 } else {
                     guard let (value, length) = UTF8Decoding.decode(base, index, count) else { index &+= 1; continue }
-                    isSpace = TextFolding.isWhitespace(value) ? 1 : 0
                     index &+= length
+                    if TokenEstimator.isDenseScript(value) {
+                        // Scripts written without spaces: each CJK, kana or hangul character is a word.
+                        words &+= 1
+                        previousWasSpace = 1
+                        if words >= limit { return }
+                        continue
+                    }
+                    isSpace = TextFolding.isWhitespace(value) ? 1 : 0
                 }
                 words &+= Int((1 &- isSpace) & previousWasSpace)
                 previousWasSpace = isSpace

@@ -10,13 +10,23 @@ public struct RoutingDecision: Sendable, Equatable {
     public var evidence: [Evidence]
     /// What was measured about the prompt.
     public var features: PromptMeasurements
+    /// The learned difficulty score (0 to 1), when the table reads it.
+    public var difficulty: Double?
+    /// A `classify_with` rule that held before the deciding rule: a call asks its model
+    /// first, and this decision stands only when the answer maps to no route.
+    public var ask: PendingAsk?
 
-    public init(route: String, model: String, reason: Reason, evidence: [Evidence], features: PromptMeasurements) {
+    public init(
+        route: String, model: String, reason: Reason, evidence: [Evidence], features: PromptMeasurements, difficulty: Double? = nil,
+        ask: PendingAsk? = nil
+    ) {
         self.route = route
         self.model = model
         self.reason = reason
         self.evidence = evidence
         self.features = features
+        self.difficulty = difficulty
+        self.ask = ask
     }
 
     /// Why a route was chosen.
@@ -39,6 +49,26 @@ public struct RoutingDecision: Sendable, Equatable {
     }
 }
 
+/// A `classify_with` rule whose conditions held: the question still to ask.
+public struct PendingAsk: Sendable, Equatable {
+    /// The rule's name and 0-based position.
+    public var rule: String
+    public var index: Int
+    public var config: AskConfig
+    /// Why its conditions held.
+    public var evidence: [Evidence]
+}
+
+/// How difficulty scores are written in messages and evidence.
+enum DifficultyText {
+    /// A score, two decimals.
+    static func score(_ value: Double) -> String { formatted("%.2f", value) }
+    /// A score as logs and JSON rows carry it: four decimals.
+    static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
+    /// A bound as the table wrote it.
+    static func bound(_ value: Double) -> String { JSONValue.number(value).numberText }
+}
+
 /// One fact behind a decision, printable in plain words.
 public enum Evidence: Sendable, Equatable, CustomStringConvertible {
     /// Keywords of an `any` or `all` list that occur in the prompt.
@@ -53,6 +83,10 @@ public enum Evidence: Sendable, Equatable, CustomStringConvertible {
     case tier(String)
     /// The local hour was inside the window.
     case hour(Int, window: HourWindow)
+    /// The difficulty score was within the rule's bounds.
+    case difficulty(Double, min: Double?, max: Double?)
+    /// A `classify_with` model answered with this label.
+    case asked(model: String, answer: String)
 
     public var description: String {
         switch self {
@@ -70,6 +104,16 @@ public enum Evidence: Sendable, Equatable, CustomStringConvertible {
             return "tier \"\(tier)\" is listed"
         case .hour(let hour, let window):
             return "local hour \(hour) is inside \(window)"
+        case .difficulty(let score, let low, let high):
+            let value = DifficultyText.score(score)
+            switch (low, high) {
+            case (let low?, let high?): return "difficulty \(value) within \(DifficultyText.bound(low))–\(DifficultyText.bound(high))"
+            case (let low?, nil): return "difficulty \(value) ≥ min \(DifficultyText.bound(low))"
+            case (nil, let high?): return "difficulty \(value) ≤ max \(DifficultyText.bound(high))"
+            case (nil, nil): return "difficulty \(value)"
+            }
+        case .asked(let model, let answer):
+            return "\(model) answered \"\(answer)\""
         }
     }
 }

@@ -19,6 +19,8 @@ public struct RoutingTable: Sendable {
     public var rules: [Rule]
     /// Where the table came from ("routes.json", "embedded default", …), for messages.
     public var source: String
+    /// The difficulty model that `difficulty` conditions read.
+    public var classifier: ClassifierSource = .builtIn
 
     public init(
         version: Int = 1, defaultRoute: String, baselineModel: String, keywordMatch: KeywordMatchMode = .word,
@@ -43,6 +45,87 @@ public struct RoutingTable: Sendable {
     public func route(named name: String) -> RouteConfig? { routes.first { $0.name == name } }
     /// The first provider of type `mock`, which `--offline` sends every call to.
     public var mockProvider: ProviderConfig? { providers.first { $0.type == .mock } }
+
+    /// Whether any rule reads the difficulty score (a `difficulty` condition, or a rule
+    /// that asks a model), so that decisions compute it.
+    public var usesDifficulty: Bool {
+        rules.contains { rule in
+            rule.ask != nil || rule.conditions.contains { if case .difficulty = $0 { return true } else { return false } }
+        }
+    }
+
+    /// Routes from cheapest to strongest: by the primary model's input price, then its
+    /// output price, then file order. `eval` calls the first "cheapest" and the last "strongest".
+    public var routesByPrice: [RouteConfig] {
+        let indexed = Array(routes.enumerated())
+        return indexed.sorted { left, right in
+            let a = model(named: left.element.model)?.pricing
+            let b = model(named: right.element.model)?.pricing
+            let key = { (p: ModelPricing?) in (p?.inputPerMillion ?? 0, p?.outputPerMillion ?? 0) }
+            if key(a) != key(b) { return key(a) < key(b) }
+            return left.offset < right.offset
+        }.map(\.element)
+    }
+}
+
+/// Where a table's difficulty model comes from.
+public enum ClassifierSource: Sendable, Equatable {
+    /// The model compiled into modelroute.
+    case builtIn
+    /// A model file written by `modelroute train` (a path resolved against the table's folder).
+    case file(String)
+
+    /// The file's path, for `.file`.
+    public var path: String? {
+        if case .file(let path) = self { return path }
+        return nil
+    }
+}
+
+/// A rule that lets a cheap model decide: `classify_with`.
+public struct AskConfig: Sendable, Equatable {
+    /// The model asked (a routes.json key).
+    public var model: String
+    /// The question; `{prompt}` is replaced by the user's prompt.
+    public var prompt: String
+    /// Answer label → route, in file order; the answer's first word is matched without regard to case.
+    public var labels: [(label: String, route: String)]
+    /// Output token limit of the question.
+    public var maxTokens: Int
+    /// Seconds to wait for the answer before falling through.
+    public var timeoutSeconds: Double
+
+    public init(model: String, prompt: String, labels: [(label: String, route: String)], maxTokens: Int = 5, timeoutSeconds: Double = 10) {
+        self.model = model
+        self.prompt = prompt
+        self.labels = labels
+        self.maxTokens = maxTokens
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// The question sent for `prompt`.
+    public func question(for prompt: String) -> String { self.prompt.replacing("{prompt}", with: prompt) }
+
+    /// The route an answer names: the first label found at the answer's start, ignoring
+    /// case, white space, quotes and punctuation around it; nil when none fits.
+    public func route(forAnswer answer: String) -> String? {
+        let cleaned = answer.unicodeScalars.drop { !$0.properties.isAlphabetic && !("0"..."9").contains($0) }
+        let text = String(String.UnicodeScalarView(cleaned)).uppercased()
+        // Longest labels first, so "VERY_COMPLEX" is not taken for "VERY".
+        for entry in labels.sorted(by: { $0.label.count > $1.label.count }) {
+            let label = entry.label.uppercased()
+            guard text.hasPrefix(label) else { continue }
+            let rest = text.dropFirst(label.count)
+            if let next = rest.unicodeScalars.first, next.properties.isAlphabetic || ("0"..."9").contains(next) { continue }
+            return entry.route
+        }
+        return nil
+    }
+
+    public static func == (lhs: AskConfig, rhs: AskConfig) -> Bool {
+        lhs.model == rhs.model && lhs.prompt == rhs.prompt && lhs.labels.map(\.label) == rhs.labels.map(\.label)
+            && lhs.labels.map(\.route) == rhs.labels.map(\.route) && lhs.maxTokens == rhs.maxTokens && lhs.timeoutSeconds == rhs.timeoutSeconds
+    }
 }
 
 /// Whether keywords match whole words or anywhere.
@@ -221,12 +304,16 @@ public struct Rule: Sendable, Equatable {
     public var match: KeywordMatchMode
     /// Conditions, all of which must hold; none means the rule always matches.
     public var conditions: [Condition]
+    /// For a `classify_with` rule: the model to ask and how its answer maps to routes
+    /// (`route` is then empty: the answer decides).
+    public var ask: AskConfig?
 
-    public init(name: String, route: String, match: KeywordMatchMode = .word, conditions: [Condition]) {
+    public init(name: String, route: String, match: KeywordMatchMode = .word, conditions: [Condition], ask: AskConfig? = nil) {
         self.name = name
         self.route = route
         self.match = match
         self.conditions = conditions
+        self.ask = ask
     }
 }
 
@@ -246,6 +333,8 @@ public enum Condition: Sendable, Equatable {
     case tier([String])
     /// The local time is inside this window.
     case hours(HourWindow)
+    /// The learned difficulty score (0 to 1) is within these inclusive bounds.
+    case difficulty(min: Double?, max: Double?)
 
     /// The routes.json key this condition was written as.
     public var key: String {
@@ -257,13 +346,14 @@ public enum Condition: Sendable, Equatable {
         case .hasCode: return "has_code"
         case .tier: return "tier"
         case .hours: return "hours"
+        case .difficulty: return "difficulty"
         }
     }
 }
 
 /// Things about a prompt that can be counted.
 public enum Measure: String, Sendable, CaseIterable {
-    /// Maximal runs of non-white-space characters.
+    /// Maximal runs of non-white-space characters; each CJK, kana or hangul character counts as one.
     case words
     /// Unicode scalars (what Python's `len` counts).
     case chars

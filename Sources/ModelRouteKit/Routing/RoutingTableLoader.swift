@@ -93,13 +93,15 @@ private struct TableReader {
     let source: String
     let text: [UInt8]
 
-    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "providers", "models", "routes", "rules"]
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
     static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"]
     static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry"]
     static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
     static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
-    static let ruleKeys = ["name", "route", "match", "any", "all", "none"] + boundKeys + ["has_code", "tier", "hours"]
+    static let ruleKeys = ["name", "route", "match", "any", "all", "none"] + boundKeys + ["has_code", "tier", "hours", "difficulty", "classify_with"]
+    static let difficultyKeys = ["min", "max"]
+    static let askKeys = ["model", "prompt", "labels", "max_tokens", "timeout_s"]
 
     func error(_ path: String, _ message: String, at node: JSONNode?) -> ConfigError {
         .invalid(path: path, message: message, source: source, location: node.map { SourceLocation(offset: $0.offset, in: text) })
@@ -231,16 +233,27 @@ private struct TableReader {
                 throw error("rules", "expected an array of rules, found \(rulesNode.value.kindDescription)", at: rulesNode)
             }
             for (index, element) in elements.enumerated() {
-                let rule = try readRule(element, index: index, routes: routeNames, defaultMatch: keywordMatch)
+                let rule = try readRule(element, index: index, routes: routeNames, models: modelNames, defaultMatch: keywordMatch)
                 if rules.contains(where: { $0.name == rule.name }) {
                     throw error("rules[\(index)].name", "duplicate rule name \"\(rule.name)\"; rule names appear in logs and must be unique", at: element["name"] ?? element)
                 }
                 rules.append(rule)
             }
         }
-        return RoutingTable(
+        var table = RoutingTable(
             version: 1, defaultRoute: defaultRoute, baselineModel: baselineModel, keywordMatch: keywordMatch,
             providers: providers, models: models, routes: routes, rules: rules, source: source)
+        if let node = named(top, "classifier") { table.classifier = try classifierSource(node) }
+        return table
+    }
+
+    /// `"classifier": "builtin"` or the path of a model file, relative to the table's folder.
+    func classifierSource(_ node: JSONNode) throws(ConfigError) -> ClassifierSource {
+        let text = try string(node, "classifier")
+        if text == "builtin" || text == "built-in" { return .builtIn }
+        if text.hasPrefix("/") { return .file(text) }
+        guard let slash = source.lastIndex(of: "/") else { return .file(text) }
+        return .file(String(source[...slash]) + text)
     }
 
     /// Object members where any key is allowed (names of providers, models, routes).
@@ -369,11 +382,21 @@ private struct TableReader {
         return RouteConfig(name: member.key, model: model, fallbacks: fallbacks, maxTokens: maxTokens, system: system, retry: retry)
     }
 
-    func readRule(_ node: JSONNode, index: Int, routes: [String], defaultMatch: KeywordMatchMode) throws(ConfigError) -> Rule {
+    func readRule(_ node: JSONNode, index: Int, routes: [String], models: [String], defaultMatch: KeywordMatchMode) throws(ConfigError) -> Rule {
         let path = "rules[\(index)]"
         let fields = try members(node, path, known: TableReader.ruleKeys, what: "a rule")
         let name = try named(fields, "name").map { (node) throws(ConfigError) in try string(node, "\(path).name") } ?? "rule-\(index + 1)"
-        let route = try reference(try required(fields, "route", path, in: node, what: "rule \"\(name)\""), "\(path).route", to: "route", among: routes)
+        var ask: AskConfig?
+        let route: String
+        if let askNode = named(fields, "classify_with") {
+            if let routeNode = named(fields, "route") {
+                throw error("\(path).route", "a classify_with rule takes its route from the answer's label; remove \"route\"", at: routeNode)
+            }
+            ask = try readAsk(askNode, "\(path).classify_with", routes: routes, models: models)
+            route = ""
+        } else {
+            route = try reference(try required(fields, "route", path, in: node, what: "rule \"\(name)\""), "\(path).route", to: "route", among: routes)
+        }
         var match = defaultMatch
         if let value = named(fields, "match") { match = try matchMode(value, "\(path).match") }
         var conditions: [Condition] = []
@@ -381,8 +404,9 @@ private struct TableReader {
         for field in fields {
             let fieldPath = "\(path).\(field.key)"
             switch field.key {
-            case "name", "route", "match":
+            case "name", "route", "match", "classify_with":
                 continue
+            case "difficulty": conditions.append(try difficultyBounds(field.value, fieldPath))
             case "any": conditions.append(.any(try stringList(field.value, fieldPath, what: "keywords")))
             case "all": conditions.append(.all(try stringList(field.value, fieldPath, what: "keywords")))
             case "none": conditions.append(.none(try stringList(field.value, fieldPath, what: "keywords")))
@@ -406,7 +430,53 @@ private struct TableReader {
                 throw error("\(path).min_\(measure.rawValue)", "min_\(measure.rawValue) \(low.0) is above max_\(measure.rawValue) \(high.0), so the rule can never match", at: low.1)
             }
         }
-        return Rule(name: name, route: route, match: match, conditions: conditions)
+        return Rule(name: name, route: route, match: match, conditions: conditions, ask: ask)
+    }
+
+    /// `{"min": 0.6}`, `{"max": 0.3}` or both, each from 0 to 1.
+    func difficultyBounds(_ node: JSONNode, _ path: String) throws(ConfigError) -> Condition {
+        let fields = try members(node, path, known: TableReader.difficultyKeys, what: "a difficulty bound")
+        func bound(_ key: String) throws(ConfigError) -> Double? {
+            guard let value = named(fields, key) else { return nil }
+            let number = try number(value, "\(path).\(key)", what: "a difficulty bound")
+            guard number <= 1 else { throw error("\(path).\(key)", "the difficulty score runs from 0 to 1, found \(value.value.numberText)", at: value) }
+            return number
+        }
+        let low = try bound("min")
+        let high = try bound("max")
+        guard low != nil || high != nil else { throw error(path, "give \"min\", \"max\" or both, e.g. {\"min\": 0.6}", at: node) }
+        if let low, let high, low > high {
+            throw error("\(path).min", "min \(JSONValue.number(low).numberText) is above max \(JSONValue.number(high).numberText), so the rule can never match", at: node)
+        }
+        return .difficulty(min: low, max: high)
+    }
+
+    /// A `classify_with` object: the model to ask, the question and the labels' routes.
+    func readAsk(_ node: JSONNode, _ path: String, routes: [String], models: [String]) throws(ConfigError) -> AskConfig {
+        let fields = try members(node, path, known: TableReader.askKeys, what: "classify_with")
+        let model = try reference(try required(fields, "model", path, in: node, what: "classify_with"), "\(path).model", to: "model", among: models)
+        let promptNode = try required(fields, "prompt", path, in: node, what: "classify_with")
+        let prompt = try string(promptNode, "\(path).prompt")
+        guard prompt.contains("{prompt}") else {
+            throw error("\(path).prompt", "the question must contain {prompt}, where the user's prompt goes", at: promptNode)
+        }
+        let labelsNode = try required(fields, "labels", path, in: node, what: "classify_with")
+        guard case .object(let pairs) = labelsNode.value, !pairs.isEmpty else {
+            throw error("\(path).labels", "expected an object of answer labels to routes, e.g. {\"SIMPLE\": \"fast\", \"COMPLEX\": \"power\"}", at: labelsNode)
+        }
+        var labels: [(label: String, route: String)] = []
+        for pair in pairs {
+            let label = pair.key.trimmingWhitespace()
+            guard !label.isEmpty else { throw keyError("\(path).labels", "an answer label is empty", at: pair.keyOffset) }
+            labels.append((label, try reference(pair.value, "\(path).labels.\(pair.key)", to: "route", among: routes)))
+        }
+        let maxTokens = try named(fields, "max_tokens").map { (node) throws(ConfigError) in try integer(node, "\(path).max_tokens", minimum: 1, maximum: 1000) } ?? 5
+        var timeout = 10.0
+        if let value = named(fields, "timeout_s") {
+            timeout = try number(value, "\(path).timeout_s", what: "a timeout")
+            guard timeout > 0, timeout <= 600 else { throw error("\(path).timeout_s", "a timeout must be more than 0 and at most 600 seconds", at: value) }
+        }
+        return AskConfig(model: model, prompt: prompt, labels: labels, maxTokens: maxTokens, timeoutSeconds: timeout)
     }
 
     func hourWindow(_ node: JSONNode, _ path: String) throws(ConfigError) -> HourWindow {

@@ -48,10 +48,17 @@ public enum TableDescription {
         var unreachableFrom: String?
         for (index, rule) in table.rules.enumerated() {
             let conditions = rule.conditions.map { describe($0, match: rule.match) }
-            text += "  \(index + 1). \(rule.name) → \(rule.route)   " + (conditions.isEmpty ? "always" : conditions.joined(separator: "; ")) + "\n"
-            if rule.conditions.isEmpty, unreachableFrom == nil, index + 1 < table.rules.count { unreachableFrom = rule.name }
+            let target = rule.ask.map { ask in "ask \(ask.model): " + ask.labels.map { "\($0.label) → \($0.route)" }.joined(separator: ", ") } ?? rule.route
+            text += "  \(index + 1). \(rule.name) → \(target)   " + (conditions.isEmpty ? "always" : conditions.joined(separator: "; ")) + "\n"
+            if rule.conditions.isEmpty, rule.ask == nil, unreachableFrom == nil, index + 1 < table.rules.count { unreachableFrom = rule.name }
         }
         text += "  otherwise → \(table.defaultRoute)\n"
+        if table.usesDifficulty {
+            switch table.classifier {
+            case .builtIn: text += "\nDifficulty model: built-in\n"
+            case .file(let path): text += "\nDifficulty model: \(path)\n"
+            }
+        }
         if let unreachableFrom {
             text += "\nNote: rule \"\(unreachableFrom)\" has no conditions, so the rules after it are never tried.\n"
         }
@@ -81,13 +88,23 @@ public enum TableDescription {
         case .hasCode(let flag): return flag ? "contains code" : "contains no code"
         case .tier(let tiers): return "tier in [\(tiers.joined(separator: ", "))]"
         case .hours(let window): return "local hours \(window)"
+        case .difficulty(let low, let high):
+            switch (low, high) {
+            case (let low?, let high?): return "difficulty \(DifficultyText.bound(low))–\(DifficultyText.bound(high))"
+            case (let low?, nil): return "difficulty ≥ \(DifficultyText.bound(low))"
+            case (nil, let high?): return "difficulty ≤ \(DifficultyText.bound(high))"
+            case (nil, nil): return "difficulty"
+            }
         }
     }
 }
 
 /// A routing decision in plain words, for `--dry-run` and `--explain`.
 public enum DecisionDescription {
-    public static func render(table: RoutingTable, decision: RoutingDecision, trace: [Classifier.RuleTrace]?) -> String {
+    /// With `contributions` (for `--explain`), the features that moved the difficulty score most.
+    public static func render(
+        table: RoutingTable, decision: RoutingDecision, trace: [Classifier.RuleTrace]?, contributions: [DifficultyModel.Contribution]? = nil
+    ) -> String {
         let features = decision.features
         var text = "route: \(decision.route)\nmodel: \(decision.model)\n"
         switch decision.reason {
@@ -101,6 +118,16 @@ public enum DecisionDescription {
             .joined(separator: ", ")
         if let hasCode = features.hasCode { text += hasCode ? ", contains code" : ", no code" }
         text += "\n"
+        if let score = decision.difficulty {
+            text += "difficulty: \(DifficultyText.score(score)) (0 easy … 1 hard; \(table.classifier == .builtIn ? "built-in model" : "model \(table.classifier.path ?? "")"))\n"
+            if let contributions, !contributions.isEmpty {
+                text += "  moved most by: " + contributions.map { "\($0.feature) \($0.weight >= 0 ? "+" : "−")\(formatted("%.2f", abs($0.weight)))" }
+                    .joined(separator: ", ") + "\n"
+            }
+        }
+        if let ask = decision.ask {
+            text += "would ask \(ask.config.model) first (rule \(ask.rule)); a dry run does not call it, so this is the route if its answer fits no label\n"
+        }
         let pricing = table.model(named: decision.model)?.pricing
         let baseline = table.model(named: table.baselineModel)?.pricing
         let cost = pricing?.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
@@ -109,7 +136,7 @@ public enum DecisionDescription {
         if let trace {
             text += "\nrules tried:\n"
             for step in trace {
-                text += "  \(step.holds ? "✓" : "✗") \(step.rule) → \(step.route): \(step.detail)\n"
+                text += "  \(step.asks ? "?" : step.holds ? "✓" : "✗") \(step.rule) → \(step.route): \(step.detail)\n"
             }
             if trace.last?.holds != true { text += "  → no rule held; default route \(table.defaultRoute)\n" }
         }

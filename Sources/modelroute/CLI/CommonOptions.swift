@@ -13,6 +13,11 @@ enum CommonOptions {
             explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
     }
 
+    /// Loads the routing table and the difficulty model it reads, the way every command does.
+    static func loadClassifier(_ arguments: ParsedArguments, context: CommandContext) throws -> Classifier {
+        try Classifier.load(table: try loadTable(arguments, context: context))
+    }
+
     /// Who is asking and when, from `--tier`, `$MODELROUTE_TIER` and the context's clock.
     static func classificationContext(_ arguments: ParsedArguments, context: CommandContext) -> ClassificationContext {
         let tier = arguments.value("tier") ?? context.environment["MODELROUTE_TIER"].flatMap { $0.isEmpty ? nil : $0 }

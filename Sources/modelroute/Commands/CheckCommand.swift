@@ -11,11 +11,12 @@ enum CheckCommand: Command {
         discussion: """
             Prints providers (and whether each API key variable is set; never its value), models with prices,
             routes with their fallbacks, and rules in the order they are tried. Exits 78 with the file, line,
-            column and key of the first problem when the table is invalid.
+            column and key of the first problem when the table is invalid, and names the path of a difficulty
+            model file that is missing, damaged or of another version.
             """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
-        let table = try CommonOptions.loadTable(arguments, context: context)
+        let table = try CommonOptions.loadClassifier(arguments, context: context).table
         context.stdout.write(TableDescription.render(table, environment: context.environment))
         return .success
     }

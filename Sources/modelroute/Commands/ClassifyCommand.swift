@@ -33,7 +33,7 @@ enum ClassifyCommand: Command {
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
         if arguments.flag("lines") && arguments.flag("jsonl") { throw UsageError.conflicting("--lines", "--jsonl") }
         if arguments.flag("summary-only") && arguments.flag("no-summary") { throw UsageError.conflicting("--summary-only", "--no-summary") }
-        let table = try CommonOptions.loadTable(arguments, context: context)
+        let classifier = try CommonOptions.loadClassifier(arguments, context: context)
         var options = ClassifyRun.Options()
         let format = try arguments.choice("format", among: ClassifyOutputFormat.allCases.map(\.rawValue))
         options.format = format.flatMap(ClassifyOutputFormat.init(rawValue:)) ?? (context.stdout.isTerminal ? .table : .jsonl)
@@ -45,7 +45,7 @@ enum ClassifyCommand: Command {
         if arguments.positionals.isEmpty && context.stdin.isTerminal {
             throw UsageError.other("classify reads prompts from files or standard input, and standard input is a terminal.\nUsage: modelroute classify [<options>] [FILE ...]   (see --help)")
         }
-        var run = ClassifyRun(classifier: Classifier(table: table), options: options, stdout: context.stdout, stderr: context.stderr)
+        var run = ClassifyRun(classifier: classifier, options: options, stdout: context.stdout, stderr: context.stderr)
         let summary = run.run(inputs: arguments.positionals, standardInput: context.stdin)
         if summary.unreadableFiles > 0 { return .noInput }
         if summary.badLines + summary.invalidPrompts > 0 {

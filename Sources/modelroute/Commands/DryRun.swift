@@ -8,10 +8,12 @@ enum DryRun {
         classification: ClassificationContext
     ) -> ExitCode {
         var trace: [Classifier.RuleTrace]?
-        if explain, decision.reason != .override {
-            trace = classifier.trace(prompt, context: classification)
+        var contributions: [DifficultyModel.Contribution]?
+        if explain {
+            if decision.reason != .override { trace = classifier.trace(prompt, context: classification) }
+            contributions = classifier.difficultyModel?.explain(prompt).contributions
         }
-        context.stdout.write(DecisionDescription.render(table: classifier.table, decision: decision, trace: trace))
+        context.stdout.write(DecisionDescription.render(table: classifier.table, decision: decision, trace: trace, contributions: contributions))
         return .success
     }
 }

@@ -148,9 +148,9 @@ enum RouteCommand: Command {
         _ arguments: ParsedArguments, options: CallOptions, context: CommandContext, table givenTable: RoutingTable?
     ) throws -> (prompt: String, classifier: Classifier, classification: ClassificationContext, decision: RoutingDecision) {
         let prompt = try readPrompt(arguments, context: context)
-        let table = try givenTable ?? CommonOptions.loadTable(arguments, context: context)
+        let classifier = try givenTable.map { (table) throws(DifficultyModelError) in try Classifier.load(table: table) }
+            ?? CommonOptions.loadClassifier(arguments, context: context)
         let classification = CommonOptions.classificationContext(arguments, context: context)
-        let classifier = Classifier(table: table)
         let decision: RoutingDecision
         if options.route != nil || options.model != nil {
             decision = try classifier.override(route: options.route, model: options.model, prompt: prompt)

@@ -68,12 +68,14 @@ enum TrainCommand: Command {
             guard rows.count >= 2 else { throw UsageError.other("--loso needs prompts from at least two sources (the \"source\" field)") }
             context.stdout.write(LeaveOneSourceOut.render(rows))
             context.stderr.write("trained \(rows.count) models in \(formatted("%.1f", MonotonicClock.now() - start)) s\n")
+            context.stderr.flush()
             return reader.badLines > 0 ? .dataError : .success
         }
 
         let start = MonotonicClock.now()
         let model = DifficultyTrainer.train(training, options: options)
         context.stderr.write("trained in \(formatted("%.2f", MonotonicClock.now() - start)) s\n")
+        context.stderr.flush()
         context.stdout.write(DifficultyFigures(model: model, prompts: training).render(title: "training set"))
         if !dev.isEmpty { context.stdout.write(DifficultyFigures(model: model, prompts: dev).render(title: "dev set")) }
 
