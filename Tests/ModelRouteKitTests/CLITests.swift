@@ -68,14 +68,17 @@ import ModelRouteKit
 
     @Test func dryRunPrintsTheDecisionAndTheCostWithoutANetworkCall() async throws {
         let routes = repositoryRoot.appendingPathComponent("routes.json").path
-        let result = await runCLI(["--dry-run", "--routes", routes, "Please", "reformat", "this", "list"])
+        let result = await runCLI(["--dry-run", "--routes", routes, "Convert", "this", "list", "to", "JSON:", "apples,", "pears"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("route: fast"))
-        #expect(result.stdout.contains("rule: trivial-task"))
+        #expect(result.stdout.contains("rule: easy"))
+        #expect(result.stdout.contains("difficulty: 0."))
         #expect(result.stdout.contains("estimated input cost:"))
-        let explained = await runCLI(["--dry-run", "--explain", "--routes", routes], stdin: "Please reformat this list")
+        let explained = await runCLI(["--dry-run", "--explain", "--routes", routes], stdin: "Convert this list to JSON: apples, pears")
         #expect(explained.stdout.contains("✗ free-tier"))
-        #expect(explained.stdout.contains("✓ trivial-task"))
+        #expect(explained.stdout.contains("✗ hard → power: difficulty 0."))
+        #expect(explained.stdout.contains("✓ easy → fast: difficulty 0."))
+        #expect(explained.stdout.contains("moved most by: "))
     }
 
     @Test func dryRunReadsTheTierFromTheFlagOrTheEnvironment() async throws {
@@ -83,7 +86,7 @@ import ModelRouteKit
         let prompt = "Design a system for payments"
         #expect(await runCLI(["--dry-run", "--routes", routes, "--tier", "free", prompt]).stdout.contains("rule: free-tier"))
         #expect(await runCLI(["--dry-run", "--routes", routes, prompt], environment: ["MODELROUTE_TIER": "free"]).stdout.contains("rule: free-tier"))
-        #expect(await runCLI(["--dry-run", "--routes", routes, prompt]).stdout.contains("rule: deep-reasoning"))
+        #expect(await runCLI(["--dry-run", "--routes", routes, prompt]).stdout.contains("rule: deep-work"))
     }
 
     @Test func invalidUTF8OnStandardInputExits65() async throws {

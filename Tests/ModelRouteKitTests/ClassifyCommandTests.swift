@@ -122,7 +122,7 @@ import Testing
             let input = try directory.write("p.jsonl", #"{"id": "a,b \"c\"", "prompt": "format"}"# + "\n")
             let result = await runCLI(["classify", "--routes", routes, "--format", "csv", input])
             let rows = result.stdout.split(separator: "\n")
-            #expect(rows.first == "index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,evidence")
+            #expect(rows.first == "index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,difficulty,evidence")
             #expect(rows.dropFirst().first?.hasPrefix(#"1,"a,b ""c""",fast,small,chores,2,"#) == true)
         }
     }

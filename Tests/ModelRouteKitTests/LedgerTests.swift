@@ -50,8 +50,9 @@ func sparseRecord() -> LedgerRecord {
         #expect(node["route"]?.value == .null)
         #expect(node["cached_input_tokens"]?.value == .null)
         #expect(node["ttft_ms"]?.value == .null)
-        #expect(node["v"]?.value == .number(1))
-        #expect(String(decoding: line, as: UTF8.self).hasPrefix(#"{"v":1,"ts":"2026-11-01T09:30:00.000Z","id":"x","route":null,"#))
+        #expect(node["v"]?.value == .number(2))
+        #expect(String(decoding: line, as: UTF8.self).hasPrefix(#"{"v":2,"ts":"2026-11-01T09:30:00.000Z","id":"x","route":null,"#))
+        #expect(String(decoding: line, as: UTF8.self).hasSuffix(#""tags":{},"offline":false,"response_cache":null,"cache_saved_usd":null,"escalated_from":null,"escalation_reason":null,"overhead_cost_usd":0,"difficulty":null,"budget":null,"experiment":null,"group":null,"priced":true,"messages":1}"# + "\n"))
     }
 
     @Test func decodingNamesWhatIsWrong() {
@@ -67,7 +68,11 @@ func sparseRecord() -> LedgerRecord {
         #expect(error(good) == nil)
         #expect(error(good.replacingOccurrences(of: #""input_tokens":0"#, with: #""input_tokens":"0""#))
             == .wrongType(key: "input_tokens", expected: "a whole number", found: "a string"))
-        #expect(error(good.replacingOccurrences(of: #""v":1"#, with: #""v":2"#)) == .unsupportedVersion(2))
+        #expect(error(good.replacingOccurrences(of: #""v":2"#, with: #""v":3"#)) == .unsupportedVersion(3))
+        #expect(error(good.replacingOccurrences(of: #""difficulty":null"#, with: #""difficulty":1.5"#))
+            == .invalidValue(key: "difficulty", reason: "1.5 is not from 0 to 1"))
+        #expect(error(good.replacingOccurrences(of: #""offline":false"#, with: #""offline":"no""#))
+            == .wrongType(key: "offline", expected: "true or false", found: "a string"))
         #expect(error(good.replacingOccurrences(of: #""cost_usd":0,"#, with: "")) == .missingKey("cost_usd"))
         #expect(error(good.replacingOccurrences(of: #""status":"cancelled""#, with: #""status":"done""#))
             == .invalidValue(key: "status", reason: "\"done\" is not ok, error or cancelled"))

@@ -262,7 +262,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
             lines[1].replacingOccurrences(of: #""input_tokens":2000"#, with: #""input_tokens":"2000""#),
             "[1, 2]",
             "",
-            lines[2].replacingOccurrences(of: #""v":1"#, with: #""v":7"#),
+            lines[2].replacingOccurrences(of: #""v":2"#, with: #""v":7"#),
             lines[3].replacingOccurrences(of: #""latency_ms":300,"#, with: ""),
             lines[1],
         ].joined(separator: "\n") + "\n" + lines[3].prefix(90)
@@ -444,7 +444,7 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         base.tags = [("team", "naïve café 🚀")]
         let line = String(decoding: base.jsonLine(), as: UTF8.self)
         let variants = [
-            line.replacingOccurrences(of: #""v":1,"#, with: #""v": 1,"#),
+            line.replacingOccurrences(of: #""v":2,"#, with: #""v": 2,"#),
             line.replacingOccurrences(of: #""input_tokens":1200"#, with: #""input_tokens":1200.0"#),
             line.replacingOccurrences(of: #""input_tokens":1200"#, with: #""input_tokens":01200"#),
             line.replacingOccurrences(of: #""cost_usd":0.00885"#, with: #""cost_usd":"0.00885""#),

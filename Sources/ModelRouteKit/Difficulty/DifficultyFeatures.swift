@@ -91,17 +91,17 @@ public enum DifficultyFeatures {
                 continue
             }
             counts.quarters &+= TokenEstimator.weight(value)
+            if TextFolding.isWhitespace(value) {
+                endWord(&sink)
+                index &+= length
+                continue
+            }
             if TokenEstimator.isDenseScript(value) {
                 endWord(&sink)
                 counts.dense &+= 1
                 if value == 0xFF1F { counts.questions &+= 1 }  // fullwidth question mark
                 let hash = (fnvOffset ^ UInt64(value) ^ 0x5C00_0000) &* fnvPrime
                 tokens.push(hash, into: &sink, name: Sink.wantsNames ? String(Character(UnicodeScalar(value) ?? " ")) : "")
-                index &+= length
-                continue
-            }
-            if TextFolding.isWhitespace(value) {
-                endWord(&sink)
                 index &+= length
                 continue
             }

@@ -416,7 +416,7 @@ enum WordCounter {
                 } else {
                     guard let (value, length) = UTF8Decoding.decode(base, index, count) else { index &+= 1; continue }
                     index &+= length
-                    if TokenEstimator.isDenseScript(value) {
+                    if TokenEstimator.isDenseScript(value) && !TextFolding.isWhitespace(value) {
                         // Scripts written without spaces: each CJK, kana or hangul character is a word.
                         words &+= 1
                         previousWasSpace = 1

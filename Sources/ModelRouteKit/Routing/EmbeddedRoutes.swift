@@ -29,18 +29,12 @@ public enum EmbeddedRoutes {
   },
   "rules": [
     {"name": "free-tier", "route": "fast", "tier": ["free"]},
-    {"name": "deep-reasoning", "route": "power",
-     "any": ["architect", "architecture", "security audit", "threat model", "migration plan", "root cause",
-             "trade-offs", "tradeoffs", "prove that", "formal proof", "step by step", "design a system", "system design"]},
-    {"name": "large-code", "route": "power", "has_code": true, "min_tokens": 1500},
     {"name": "very-long", "route": "power", "min_tokens": 6000},
-    {"name": "code", "route": "mid", "has_code": true},
-    {"name": "trivial-task", "route": "fast", "max_words": 300,
-     "any": ["format", "reformat", "convert", "rename", "translate", "summarize", "summarise", "tl;dr", "classify",
-             "extract", "fix the typo", "fix typos", "spell check", "spellcheck", "capitalize", "sort these", "list of"]},
-    {"name": "short-question", "route": "fast", "max_words": 25,
-     "none": ["why", "explain", "design", "analyze", "analyse", "debug", "optimize", "optimise", "compare", "evaluate",
-              "plan", "strategy", "review", "refactor", "implement", "write a", "proof"]}
+    {"name": "deep-work", "route": "power",
+     "any": ["security audit", "threat model", "migration plan", "root cause", "formal proof", "prove that", "system design",
+             "design a system"]},
+    {"name": "hard", "route": "power", "difficulty": {"min": 0.6}},
+    {"name": "easy", "route": "fast", "difficulty": {"max": 0.4}}
   ]
 }
 
