@@ -86,6 +86,13 @@ public final class DifficultyModel: @unchecked Sendable {
         return model
     }()
 
+    /// The built-in model's file bytes, for checking its digest.
+    static var builtInFileBytes: [UInt8] {
+        var length = 0
+        guard let data = modelroute_builtin_difficulty_model(&length) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: length))
+    }
+
     /// Reads a model file. Errors name the path and exit 78.
     public static func load(path: String) throws(DifficultyModelError) -> DifficultyModel {
         let bytes: [UInt8]
@@ -172,8 +179,8 @@ public final class DifficultyModel: @unchecked Sendable {
         header += "format \(DifficultyModel.formatVersion)\n"
         header += "features \(DifficultyFeatures.version)\n"
         header += "buckets \(bucketCount)\n"
-        header += "bias \(formatted("%.9g", bias))\n"
-        header += "scale \(formatted("%.9g", scale))\n"
+        header += "bias \(formatted("%.17g", bias))\n"
+        header += "scale \(formatted("%.17g", scale))\n"
         header += "examples \(examples)\n"
         header += "sha256 \(hasher.finalizeHex())\n"
         header += "weights int16le\n"

@@ -176,7 +176,13 @@ public struct DifficultyFigures: Sendable, Equatable {
         return Double(entry.right) / Double(entry.total)
     }
 
-    /// Share of `label`'s prompts scored as `as`.
+    /// Share of all prompts scored as `guess`.
+    public func share(scoredAs guess: DifficultyLabel) -> Double {
+        guard count > 0 else { return 0 }
+        return Double(predicted.values.reduce(0) { $0 + ($1[guess] ?? 0) }) / Double(count)
+    }
+
+    /// Share of `label`'s prompts scored as `other`.
     public func share(_ label: DifficultyLabel, scoredAs other: DifficultyLabel) -> Double {
         guard let total = perLabel[label]?.total, total > 0 else { return 0 }
         return Double(predicted[label]?[other] ?? 0) / Double(total)
@@ -233,6 +239,7 @@ public enum LeaveOneSourceOut {
     /// One held-out source's figures.
     public struct Row: Sendable {
         public var source: String
+        /// The held-out source's label; nil when its prompts have several.
         public var label: DifficultyLabel?
         public var figures: DifficultyFigures
     }
@@ -251,7 +258,8 @@ public enum LeaveOneSourceOut {
                 let source = sources[index]
                 let model = DifficultyTrainer.train(prompts.filter { $0.source != source }, options: options)
                 let held = prompts.filter { $0.source == source }
-                shared.value[index] = Row(source: source, label: held.first?.label, figures: DifficultyFigures(model: model, prompts: held))
+                let labels = Set(held.compactMap(\.label))
+                shared.value[index] = Row(source: source, label: labels.count == 1 ? labels.first : nil, figures: DifficultyFigures(model: model, prompts: held))
                 index += threads
             }
         }
@@ -266,13 +274,12 @@ public enum LeaveOneSourceOut {
         var rightSum = 0.0
         for row in rows {
             let figures = row.figures
-            let label = row.label ?? .medium
+            func share(_ guess: DifficultyLabel) -> Double { row.label.map { figures.share($0, scoredAs: guess) } ?? figures.share(scoredAs: guess) }
             rightSum += figures.accuracy
-            text += "  " + Text.pad(row.source, width) + "  " + Text.pad(row.label?.rawValue ?? "-", 6) + "  "
+            text += "  " + Text.pad(row.source, width) + "  " + Text.pad(row.label?.rawValue ?? "mixed", 6) + "  "
                 + Text.pad(String(figures.count), 7, right: true) + "  " + Text.pad(formatted("%.1f%%", figures.accuracy * 100), 6, right: true)
                 + "   " + Text.pad(
-                    formatted("%.0f%% / %.0f%% / %.0f%%", figures.share(label, scoredAs: .easy) * 100, figures.share(label, scoredAs: .medium) * 100,
-                              figures.share(label, scoredAs: .hard) * 100), 22, right: true)
+                    formatted("%.0f%% / %.0f%% / %.0f%%", share(.easy) * 100, share(.medium) * 100, share(.hard) * 100), 22, right: true)
                 + "   " + formatted("%.2f", figures.meanScore) + "\n"
         }
         if !rows.isEmpty { text += "  mean of the sources' accuracy: \(formatted("%.1f%%", rightSum / Double(rows.count) * 100))\n" }

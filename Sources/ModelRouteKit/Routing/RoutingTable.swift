@@ -106,9 +106,10 @@ public struct AskConfig: Sendable, Equatable {
     /// The question sent for `prompt`.
     public func question(for prompt: String) -> String { self.prompt.replacing("{prompt}", with: prompt) }
 
-    /// The route an answer names: the first label found at the answer's start, ignoring
-    /// case, white space, quotes and punctuation around it; nil when none fits.
-    public func route(forAnswer answer: String) -> String? {
+    /// The label an answer starts with, and its route, ignoring case, and white space,
+    /// quotes and punctuation before it; nil when none fits ("COMPLEX." fits COMPLEX,
+    /// "complexity" does not).
+    public func match(answer: String) -> (label: String, route: String)? {
         let cleaned = answer.unicodeScalars.drop { !$0.properties.isAlphabetic && !("0"..."9").contains($0) }
         let text = String(String.UnicodeScalarView(cleaned)).uppercased()
         // Longest labels first, so "VERY_COMPLEX" is not taken for "VERY".
@@ -117,7 +118,7 @@ public struct AskConfig: Sendable, Equatable {
             guard text.hasPrefix(label) else { continue }
             let rest = text.dropFirst(label.count)
             if let next = rest.unicodeScalars.first, next.properties.isAlphabetic || ("0"..."9").contains(next) { continue }
-            return entry.route
+            return entry
         }
         return nil
     }

@@ -5,7 +5,7 @@ enum ClassifyCommand: Command {
     static let spec = CommandSpec(
         name: "classify",
         abstract: "Show which route each prompt would take, why, and what it would cost. No network, no log.",
-        usage: ["classify [<options>] [FILE ...]"],
+        usage: ["classify [<options>] [FILE ...]", "classify --against OTHER.json [<options>] [FILE ...]"],
         arguments: [("FILE", "Files of prompts; '-' or none reads standard input. A .jsonl file holds one {\"prompt\": …, \"id\": …} object per line; any other file is one prompt.")],
         options: [
             OptionSpec("format", value: "FORMAT", help: "Rows as table, jsonl or csv.", default: "table on a terminal, else jsonl"),
@@ -13,6 +13,7 @@ enum ClassifyCommand: Command {
             OptionSpec("jsonl", help: "Read every input as JSONL, whatever its name (standard input included)."),
             OptionSpec("summary-only", help: "Print only the summary, to standard output."),
             OptionSpec("no-summary", help: "Print no summary."),
+            OptionSpec("against", value: "OTHER.json", help: "Compare with another routing table: print only the prompts whose route changes, the rule on each side, the moves per route and the cost difference."),
             CommonOptions.routes,
             CommonOptions.tier,
         ],
@@ -24,8 +25,15 @@ enum ClassifyCommand: Command {
             A malformed JSONL line is reported with its file and line and skipped; the run goes on and exits 65 at
             the end. An unreadable file exits 66 at the end.
 
+            With --against, each row is a prompt that the two tables route differently (old route and rule, new
+            route and rule, the input-cost change), and the summary counts the moves per (old → new) route and
+            the estimated input-cost difference. It reads one file at a time into memory and runs on one thread.
+
+            Rows carry the difficulty score when the table reads it (null, or empty in csv, otherwise).
+
             EXAMPLES:
               modelroute classify Examples/prompts.jsonl
+              modelroute classify --against Examples/two-tier.json Examples/prompts.jsonl
               modelroute classify --format csv prompts.jsonl > decisions.csv
               git log --format=%s | modelroute classify --lines --summary-only
             """)
@@ -45,8 +53,41 @@ enum ClassifyCommand: Command {
         if arguments.positionals.isEmpty && context.stdin.isTerminal {
             throw UsageError.other("classify reads prompts from files or standard input, and standard input is a terminal.\nUsage: modelroute classify [<options>] [FILE ...]   (see --help)")
         }
+        if let otherPath = arguments.value("against") {
+            return try compare(classifier, otherPath: otherPath, options: options, arguments: arguments, context: context)
+        }
         var run = ClassifyRun(classifier: classifier, options: options, stdout: context.stdout, stderr: context.stderr)
         let summary = run.run(inputs: arguments.positionals, standardInput: context.stdin)
+        if summary.unreadableFiles > 0 { return .noInput }
+        if summary.badLines + summary.invalidPrompts > 0 {
+            context.diagnose(ClassifyInputError.badLines(count: summary.badLines + summary.invalidPrompts).message)
+            return .dataError
+        }
+        return .success
+    }
+
+    /// `--against`: the prompts the two tables route differently.
+    static func compare(
+        _ classifier: Classifier, otherPath: String, options: ClassifyRun.Options, arguments: ParsedArguments, context: CommandContext
+    ) throws -> ExitCode {
+        let otherTable = try RoutingTableLoader.locateAndLoad(explicitPath: otherPath, environment: context.environment, currentDirectory: context.currentDirectory)
+        let other = try Classifier.load(table: otherTable)
+        var comparison = ClassifyComparison(
+            current: classifier, other: other, format: options.format, inputFormat: options.inputFormat, writesRows: !options.summaryOnly,
+            context: options.context, stdout: context.stdout, stderr: context.stderr)
+        comparison.run(inputs: arguments.positionals, standardInput: context.stdin)
+        if !options.noSummary {
+            if options.summaryOnly || options.format == .table {
+                if !options.summaryOnly { context.stdout.write("\n") }
+                context.stdout.write(comparison.renderSummary())
+            } else {
+                context.stdout.flush()
+                context.stderr.write(comparison.renderSummary())
+            }
+        }
+        context.stdout.flush()
+        context.stderr.flush()
+        let summary = comparison.summary
         if summary.unreadableFiles > 0 { return .noInput }
         if summary.badLines + summary.invalidPrompts > 0 {
             context.diagnose(ClassifyInputError.badLines(count: summary.badLines + summary.invalidPrompts).message)

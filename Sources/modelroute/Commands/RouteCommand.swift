@@ -66,7 +66,8 @@ enum RouteCommand: Command {
         let transport = HTTPClient(plainHTTP: options.httpClient)
         defer { transport.shutdown() }
         let routed = try route(arguments, options: options, context: context, table: givenTable)
-        let (prompt, table, decision) = (routed.prompt, routed.classifier.table, routed.decision)
+        let (prompt, table) = (routed.prompt, routed.classifier.table)
+        var decision = routed.decision
         if !options.offline {
             let candidates = CallTarget.candidates(for: decision, table: table, offline: false)
             transport.warmUp(for: candidates.compactMap { table.model(named: $0).flatMap { table.provider(named: $0.provider) }?.baseURL })
@@ -82,6 +83,18 @@ enum RouteCommand: Command {
                 return error
             }
         }
+        let stdout = context.stdout
+        let runner = CallRunner(
+            table: table, environment: context.environment, offline: options.offline, timeoutOverride: options.timeout,
+            transport: transport, cancellation: cancellation,
+            output: options.json ? nil : printer(stdout),
+            diagnostics: { context.diagnose($0) }, verbose: options.verbose)
+
+        // A classify_with rule held: its model picks the route (or the later rules do).
+        let asked = await AskStage.resolve(decision, prompt: prompt, classifier: routed.classifier, runner: runner)
+        decision = asked.decision
+        if let note = asked.note, options.verbose || options.explain { context.diagnose(note) }
+
         let route = table.route(named: decision.route)
         let request = ChatRequest(
             prompt: prompt, system: options.system ?? route?.system, maxTokens: options.maxTokens ?? route?.maxTokens,
@@ -91,19 +104,15 @@ enum RouteCommand: Command {
             if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
         }
 
-        let stdout = context.stdout
-        let runner = CallRunner(
-            table: table, environment: context.environment, offline: options.offline, timeoutOverride: options.timeout,
-            transport: transport, cancellation: cancellation,
-            output: options.json ? nil : printer(stdout),
-            diagnostics: { context.diagnose($0) }, verbose: options.verbose)
-
         let monitor = catchesInterrupts ? InterruptMonitor(signal: cancellation) : nil
         defer { monitor?.stop() }
+        let finalDecision = decision
         func record(of outcome: CallOutcome) -> LedgerRecord {
-            CallRecord.make(
-                outcome: outcome, decision: decision, table: table, prompt: prompt, tags: options.tags,
-                finishedAt: context.now(), id: CallRecord.newID())
+            var record = CallRecord.make(
+                outcome: outcome, decision: finalDecision, table: table, prompt: prompt, tags: options.tags,
+                finishedAt: context.now(), id: CallRecord.newID(), overheadCost: asked.cost)
+            record.attempts += asked.attempts
+            return record
         }
         do throws(ProviderError) {
             try runner.preflight(decision: decision)
@@ -177,6 +186,7 @@ enum RouteCommand: Command {
         json.key("content"); json.string(content)
         json.key("route"); json.string(record.route)
         json.key("rule"); json.string(record.rule)
+        json.key("difficulty"); json.double(record.difficulty)
         json.key("model"); json.string(record.model)
         json.key("provider"); json.string(record.provider)
         json.key("input_tokens"); json.int(record.inputTokens)
@@ -184,6 +194,7 @@ enum RouteCommand: Command {
         json.key("cached_input_tokens"); json.int(record.cachedInputTokens)
         json.key("usage_estimated"); json.bool(record.usageEstimated)
         json.key("cost_usd"); json.double(record.costUSD)
+        json.key("overhead_cost_usd"); json.double(record.overheadCostUSD)
         json.key("baseline_model"); json.string(record.baselineModel)
         json.key("baseline_cost_usd"); json.double(record.baselineCostUSD)
         json.key("latency_ms"); json.int(record.latencyMilliseconds)
