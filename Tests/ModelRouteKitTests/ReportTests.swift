@@ -411,6 +411,51 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
 
 /// The fast path against the general decoder, and reading in parallel pieces.
 @Suite struct ReportScannerTests {
+    /// Schema 1 lines (written before schema 2) and schema 2 lines read together: the fast
+    /// path takes both, a v1 line reads with the v2 defaults, and report counts every call.
+    @Test func versionOneAndTwoLinesReadTogether() async throws {
+        var old = fullRecord()
+        old.tags = [("team", "search")]
+        old.version = 1
+        let oldLine = old.jsonLine()
+        #expect(!String(decoding: oldLine, as: UTF8.self).contains("\"offline\""))
+        var new = fullRecord()
+        new.tags = [("team", "search")]
+        new.difficulty = 0.7312
+        new.offline = true
+        new.overheadCostUSD = 0.0001
+        let newLine = new.jsonLine()
+        #expect(String(decoding: newLine, as: UTF8.self).hasPrefix(#"{"v":2,"#))
+        let decodedOld = try LedgerRecord.decode(line: Array(oldLine.dropLast()))
+        #expect(decodedOld.version == 1 && decodedOld.difficulty == nil && decodedOld.offline == false && decodedOld.priced && decodedOld.messages == 1)
+        #expect(try LedgerRecord.decode(line: Array(newLine.dropLast())) == new)
+        var scanner = LedgerScanner(plan: ScanPlan([.model]), timeZone: TimeZone(identifier: "UTC") ?? .current)
+        for line in [oldLine, newLine] {
+            var bytes = line
+            let taken = bytes.withUnsafeMutableBufferPointer { buffer -> Bool in
+                guard let base = buffer.baseAddress else { return false }
+                var record = ScannedRecord()
+                return scanner.scan(base, end: base + buffer.count, into: &record) == UnsafePointer(base + buffer.count)
+            }
+            #expect(taken, "\(String(decoding: line, as: UTF8.self))")
+        }
+        // A v2 line with a bad v2 value is declined by the fast path, as the decoder refuses it.
+        var bad = Array(String(decoding: newLine, as: UTF8.self).replacingOccurrences(of: #""difficulty":0.7312"#, with: #""difficulty":7"#).utf8)
+        let declined = bad.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
+            var record = ScannedRecord()
+            return scanner.scan(base, end: base + buffer.count, into: &record) == nil
+        }
+        #expect(declined)
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = try directory.write("mixed.jsonl", bytes: oldLine + newLine)
+        let result = await runCLI(["report", "--log", log, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(number(try reportJSON(result), "totals", "calls") == 2)
+        #expect(number(try reportJSON(result), "skipped_lines") == 0)
+    }
+
     /// Every line of a generated log (escapes, non-ASCII tags and errors included) is
     /// taken by the fast path, with exactly what the general decoder reads.
     @Test func fastPathAgreesWithTheGeneralDecoderOnEveryRecord() throws {
