@@ -21,6 +21,13 @@ public enum PromptCorpus {
 
     /// One JSONL line (with newline) holding a prompt of roughly `targetBytes` bytes.
     public static func line(index: Int, targetBytes: Int, generator: inout SeededGenerator) -> String {
+        var bytes: [UInt8] = []
+        JSONWriter.appendQuoted(prompt(targetBytes: targetBytes, generator: &generator), to: &bytes)
+        return "{\"id\":\"p\(index)\",\"prompt\":" + String(decoding: bytes, as: UTF8.self) + "}\n"
+    }
+
+    /// A prompt of at least `targetBytes` bytes (it stops at the first piece that reaches it).
+    public static func prompt(targetBytes: Int, generator: inout SeededGenerator) -> String {
         var prompt = openers[Int(generator.next() % UInt64(openers.count))]
         while prompt.utf8.count < targetBytes {
             let roll = generator.next() % 100
@@ -36,9 +43,7 @@ public enum PromptCorpus {
                 prompt += " " + vocabulary[Int(generator.next() % UInt64(vocabulary.count))]
             }
         }
-        var bytes: [UInt8] = []
-        JSONWriter.appendQuoted(prompt, to: &bytes)
-        return "{\"id\":\"p\(index)\",\"prompt\":" + String(decoding: bytes, as: UTF8.self) + "}\n"
+        return prompt
     }
 
     /// Prompt sizes: most short, some medium, a few long, averaging near a kilobyte.

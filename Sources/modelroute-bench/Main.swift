@@ -11,6 +11,7 @@ import Synchronization
 enum BenchMain {
     static let benchmarks: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
         ("classify", "modelroute classify --format jsonl over a generated JSONL file (MB/s, memory, keyword scaling)", ClassifyBenchmark.run),
+        ("difficulty", "the difficulty score's cost per 400-byte prompt, and classify MB/s with the default table vs the previous one", DifficultyBenchmark.run),
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
         ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
@@ -25,6 +26,10 @@ enum BenchMain {
         // A process that loads what modelroute loads (Swift runtime, Foundation,
         // FoundationNetworking) and does nothing: the floor the dry-run benchmark compares with.
         if arguments.first == "noop" { return }
+        if arguments.first == "profile-difficulty" {
+            DifficultyBenchmark.profile()
+            return
+        }
         if arguments.first == "profile-classify" {
             ClassifyBenchmark.profile(Array(arguments.dropFirst()))
             return

@@ -45,6 +45,7 @@ public final class DifficultyModel: @unchecked Sendable {
     /// The weights: `1 << bits` little-endian Int16 values, owned by this object or
     /// (for the built-in model) static data.
     private let weights: UnsafeRawPointer
+    var weightBytes: UnsafeRawPointer { weights }
     private let owned: UnsafeMutableRawPointer?
 
     var bucketCount: Int { 1 << bits }
@@ -201,7 +202,7 @@ public final class DifficultyModel: @unchecked Sendable {
     public func score(_ text: UnsafeBufferPointer<UInt8>) -> Double {
         var sink = ScoringSink(model: self)
         DifficultyFeatures.extract(text, into: &sink)
-        return sink.score(bias: bias)
+        return sink.score(bias: bias, scale: scale)
     }
 
     /// The score of a string.
@@ -220,9 +221,12 @@ public final class DifficultyModel: @unchecked Sendable {
 
     /// The score and the features that moved it most, largest first.
     public func explain(_ text: String, top: Int = 6) -> (score: Double, contributions: [Contribution]) {
-        var sink = NamingSink(model: self)
         var text = text
-        text.withUTF8 { DifficultyFeatures.extract($0, into: &sink) }
+        let sink = text.withUTF8 { utf8 in
+            var sink = NamingSink(model: self, text: utf8)
+            DifficultyFeatures.extract(utf8, into: &sink)
+            return sink
+        }
         let textScale = 1 / Double(max(1, sink.textCount)).squareRoot()
         var totals: [String: Double] = [:]
         var order: [String] = []
@@ -237,59 +241,89 @@ public final class DifficultyModel: @unchecked Sendable {
     }
 }
 
-/// Adds up weights.
+/// Adds up weights, as integers (exact, in any order), scaled once at the end.
 private struct ScoringSink: DifficultyFeatureSink {
-    static var wantsNames: Bool { false }
-    let model: DifficultyModel
-    var textSum = 0.0
+    let weights: UnsafeRawPointer
+    let shift: UInt64
+    var textSum = 0
     var textCount = 0
-    var countSum = 0.0
+    var countSum = 0
 
     init(model: DifficultyModel) {
-        self.model = model
+        weights = model.weightBytes
+        shift = UInt64(64 - model.bits)
     }
 
     @inline(__always)
-    mutating func text(_ hash: UInt64, name: String) {
-        textSum += model.weight(model.bucket(hash))
+    func weight(_ hash: UInt64) -> Int {
+        Int(Int16(littleEndian: weights.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: hash >> shift) &* 2, as: Int16.self)))
+    }
+
+    @inline(__always)
+    mutating func text(_ hash: UInt64, _ kind: TextFeatureKind, _ token: TokenSpan) {
+        textSum &+= weight(hash)
         textCount &+= 1
     }
 
     @inline(__always)
-    mutating func count(_ hash: UInt64, name: String) {
-        countSum += model.weight(model.bucket(hash))
+    mutating func count(_ hash: UInt64, _ family: CountFamily, _ bin: Int) {
+        countSum &+= weight(hash)
     }
 
-    func score(bias: Double) -> Double {
-        let z = bias + textSum / Double(max(1, textCount)).squareRoot() + countSum
+    func score(bias: Double, scale: Double) -> Double {
+        let z = bias + scale * (Double(textSum) / Double(max(1, textCount)).squareRoot() + Double(countSum))
         return DifficultyMath.sigmoid(z)
     }
 }
 
-/// Adds up weights and keeps each feature's name.
+/// Adds up weights and names each feature.
 private struct NamingSink: DifficultyFeatureSink {
-    static var wantsNames: Bool { true }
     let model: DifficultyModel
+    let text: UnsafeBufferPointer<UInt8>
     var scoring: ScoringSink
     var parts: [(String, Double, Bool)] = []
+    /// The current token and the one before it.
+    var current = TokenSpan(start: 0, length: 0, kind: .word)
+    var previous = TokenSpan(start: 0, length: 0, kind: .word)
     var textCount: Int { scoring.textCount }
 
-    init(model: DifficultyModel) {
+    init(model: DifficultyModel, text: UnsafeBufferPointer<UInt8>) {
         self.model = model
+        self.text = text
         scoring = ScoringSink(model: model)
     }
 
-    mutating func text(_ hash: UInt64, name: String) {
-        scoring.text(hash, name: name)
-        parts.append((name, model.weight(model.bucket(hash)), true))
+    func name(_ span: TokenSpan) -> String {
+        switch span.kind {
+        case .number: return "#\(span.length)\(span.length == 4 ? "+" : "")"
+        case .lineBreak: return "⏎"
+        case .word, .symbol:
+            guard span.start >= 0, span.start + span.length <= text.count else { return "?" }
+            return String(decoding: UnsafeBufferPointer(rebasing: text[span.start..<span.start + span.length]), as: UTF8.self).lowercased()
+        }
     }
 
-    mutating func count(_ hash: UInt64, name: String) {
-        scoring.count(hash, name: name)
-        parts.append((name, model.weight(model.bucket(hash)), false))
+    mutating func text(_ hash: UInt64, _ kind: TextFeatureKind, _ token: TokenSpan) {
+        scoring.text(hash, kind, token)
+        let label: String
+        switch kind {
+        case .word:
+            previous = current
+            current = token
+            label = name(token)
+        case .pair: label = name(previous) + " " + name(token)
+        case .opening: label = "opens with " + name(token)
+        case .openingPair: label = "opens with " + name(previous) + " " + name(token)
+        }
+        parts.append((label, Double(scoring.weight(hash)) * model.scale, true))
     }
 
-    func score(bias: Double) -> Double { scoring.score(bias: bias) }
+    mutating func count(_ hash: UInt64, _ family: CountFamily, _ bin: Int) {
+        scoring.count(hash, family, bin)
+        parts.append(("\(family.name) \(bin)", Double(scoring.weight(hash)) * model.scale, false))
+    }
+
+    func score(bias: Double) -> Double { scoring.score(bias: bias, scale: model.scale) }
 }
 
 /// The logistic function, written once for the scorer and the trainer.

@@ -23,7 +23,7 @@ public enum DifficultyTrainer {
     /// Training settings; the defaults are the built-in model's.
     public struct Options: Sendable, Equatable {
         /// log2 of the number of hash buckets.
-        public var bits = 18
+        public var bits = 16
         /// Passes over the data.
         public var epochs = 8
         /// AdaGrad's base step.
@@ -45,13 +45,14 @@ public enum DifficultyTrainer {
 
     /// Collects bucket numbers.
     private struct CollectingSink: DifficultyFeatureSink {
-        static var wantsNames: Bool { false }
         let shift: UInt64
         var textBuckets: [Int32] = []
         var countBuckets: [Int32] = []
 
-        mutating func text(_ hash: UInt64, name: String) { textBuckets.append(Int32(truncatingIfNeeded: hash >> shift)) }
-        mutating func count(_ hash: UInt64, name: String) { countBuckets.append(Int32(truncatingIfNeeded: hash >> shift)) }
+        mutating func text(_ hash: UInt64, _ kind: TextFeatureKind, _ token: TokenSpan) {
+            textBuckets.append(Int32(truncatingIfNeeded: hash >> shift))
+        }
+        mutating func count(_ hash: UInt64, _ family: CountFamily, _ bin: Int) { countBuckets.append(Int32(truncatingIfNeeded: hash >> shift)) }
     }
 
     /// The features of `prompt` for a model of `bits` buckets.

@@ -11,7 +11,7 @@ enum TrainCommand: Command {
             OptionSpec("dev", value: "FILE", help: "Labelled prompts to score the model on (not trained on).", repeatable: true),
             OptionSpec("out", value: "PATH", help: "Where to write the model; a name ending in .c writes it as C data for building modelroute's built-in model.", default: "difficulty.model"),
             OptionSpec("loso", help: "Leave-one-source-out: train once per source on all the others and score the held-out one; writes no model."),
-            OptionSpec("bits", value: "N", help: "Hash buckets are 2^N, 10 to 22.", default: "18"),
+            OptionSpec("bits", value: "N", help: "Hash buckets are 2^N, 10 to 22.", default: "16"),
             OptionSpec("epochs", value: "N", help: "Passes over the data.", default: "8"),
             OptionSpec("l2", value: "X", help: "L2 regularization per update.", default: "1e-3"),
             OptionSpec("rate", value: "X", help: "AdaGrad's base step size.", default: "0.15"),
