@@ -27,3 +27,11 @@ echo "Please reformat this list as a table" | "$modelroute" --dry-run --explain
 echo
 echo "== The same prompts under another routing table"
 "$modelroute" classify --summary-only --routes "$here/two-tier.json" "$prompts"
+
+echo
+echo "== Which prompts would move, and what it would cost (first 5 moves)"
+"$modelroute" classify --against "$here/two-tier.json" --format csv --no-summary "$prompts" | head -n 6
+
+echo
+echo "== How well does the table route labelled prompts?"
+"$modelroute" eval --misroutes 3 "$here/everyday-prompts.jsonl"

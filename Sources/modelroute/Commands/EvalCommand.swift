@@ -10,6 +10,7 @@ enum EvalCommand: Command {
         options: [
             CommonOptions.routes,
             OptionSpec("format", value: "FORMAT", help: "table or json.", default: "table"),
+            OptionSpec("classifier", value: "MODEL", help: "Score with this difficulty model file instead of the one the table names (to compare models on one table)."),
             OptionSpec("misroutes", value: "N", help: "Show the N worst misroutes (hard sent to the cheapest route, easy to the strongest).", default: "10"),
             CommonOptions.tier,
         ],
@@ -33,7 +34,9 @@ enum EvalCommand: Command {
         guard !arguments.positionals.isEmpty else {
             throw UsageError.other("eval needs labelled prompts: modelroute eval [--routes T] FILE.jsonl ...   (see --help)")
         }
-        let classifier = try CommonOptions.loadClassifier(arguments, context: context)
+        var table = try CommonOptions.loadTable(arguments, context: context)
+        if let path = arguments.value("classifier") { table.classifier = .file(path) }
+        let classifier = try Classifier.load(table: table)
         var reader = LabelledFiles(context: context)
         let prompts = try reader.read(arguments.positionals, requirement: .labelOrRoute)
         guard !prompts.isEmpty else { throw LabelledInputError.noPrompts(files: arguments.positionals) }

@@ -7,7 +7,7 @@ enum RouteCommand: Command {
     static let spec = CommandSpec(
         name: "",
         abstract: "Route a prompt to the right model, stream its answer, and log what it cost.",
-        usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report [<options>]"],
+        usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report|eval|train [<options>]"],
         arguments: [("PROMPT", "The prompt; several words are joined with spaces. Without it, standard input is read.")],
         options: [
             CommonOptions.routes,
@@ -38,7 +38,7 @@ enum RouteCommand: Command {
             EXIT STATUS: 0 answered; 1 answered, but the log could not be written; 64 bad command
             line; 65 prompt not UTF-8; 66 no prompt; 69 the provider refused or failed (after fallbacks);
             75 temporary failure, try again (rate limit, timeout, overload, stream cut short);
-            78 bad routing table or missing API key; 130 interrupted (Ctrl-C).
+            78 bad routing table, difficulty model or missing API key; 130 interrupted (Ctrl-C).
             """)
 
     /// Runs the command with Ctrl-C turned into cancellation.
