@@ -188,16 +188,6 @@ public final class DifficultyModel: @unchecked Sendable {
         return Array(header.utf8) + Array(weightBytes)
     }
 
-    /// The weight of bucket `index`.
-    @inline(__always)
-    func weight(_ index: Int) -> Double {
-        Double(Int16(littleEndian: weights.loadUnaligned(fromByteOffset: index &* 2, as: Int16.self))) * scale
-    }
-
-    /// The bucket a feature hash falls in.
-    @inline(__always)
-    func bucket(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> UInt64(64 - bits)) }
-
     /// The score of valid UTF-8 `text`, from 0 to 1.
     public func score(_ text: UnsafeBufferPointer<UInt8>) -> Double {
         var sink = ScoringSink(model: self)

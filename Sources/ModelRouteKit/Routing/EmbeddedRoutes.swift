@@ -34,7 +34,7 @@ public enum EmbeddedRoutes {
      "any": ["security audit", "threat model", "migration plan", "root cause", "formal proof", "prove that", "system design",
              "design a system"]},
     {"name": "hard", "route": "power", "difficulty": {"min": 0.6}},
-    {"name": "easy", "route": "fast", "difficulty": {"max": 0.4}}
+    {"name": "easy", "route": "fast", "difficulty": {"max": 0.5}}
   ]
 }
 
