@@ -174,8 +174,9 @@ let handRules = #"{"name": "proof", "route": "power", "any": ["prove"]}, {"name"
         #expect(run.stderr.contains("fits no label; rule default decides"))
 
         let failing = try TestHTTPServer(responses: [.json(#"{"error":{"message":"overloaded"}}"#, status: 503)])
-        let failed = await runCall(["hello"], table: try askTable(baseURL: failing.baseURL))
+        let failed = await runCall(["--verbose", "hello"], table: try askTable(baseURL: failing.baseURL))
         #expect(failed.status == 0 && failed.records.first?.route == "fast")
+        #expect(failed.stderr.contains("asked asker (rule ask): no answer ("))
         #expect(failing.requests.count == 1, "the question is not retried")
         #expect(failed.records.first?.overheadCostUSD == 0)
 

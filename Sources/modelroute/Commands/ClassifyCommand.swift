@@ -58,9 +58,14 @@ enum ClassifyCommand: Command {
         }
         var run = ClassifyRun(classifier: classifier, options: options, stdout: context.stdout, stderr: context.stderr)
         let summary = run.run(inputs: arguments.positionals, standardInput: context.stdin)
-        if summary.unreadableFiles > 0 { return .noInput }
-        if summary.badLines + summary.invalidPrompts > 0 {
-            context.diagnose(ClassifyInputError.badLines(count: summary.badLines + summary.invalidPrompts).message)
+        return status(unreadableFiles: summary.unreadableFiles, badLines: summary.badLines + summary.invalidPrompts, context: context)
+    }
+
+    /// 66 when a file could not be read, else 65 (said once more at the end) when lines were skipped.
+    static func status(unreadableFiles: Int, badLines: Int, context: CommandContext) -> ExitCode {
+        if unreadableFiles > 0 { return .noInput }
+        if badLines > 0 {
+            context.diagnose(ClassifyInputError.badLines(count: badLines).message)
             return .dataError
         }
         return .success
@@ -88,11 +93,6 @@ enum ClassifyCommand: Command {
         context.stdout.flush()
         context.stderr.flush()
         let summary = comparison.summary
-        if summary.unreadableFiles > 0 { return .noInput }
-        if summary.badLines + summary.invalidPrompts > 0 {
-            context.diagnose(ClassifyInputError.badLines(count: summary.badLines + summary.invalidPrompts).message)
-            return .dataError
-        }
-        return .success
+        return status(unreadableFiles: summary.unreadableFiles, badLines: summary.badLines + summary.invalidPrompts, context: context)
     }
 }
