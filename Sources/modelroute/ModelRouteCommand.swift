@@ -8,6 +8,22 @@ enum ModelRouteCommand {
     /// Subcommands by name; anything else on the command line is a prompt.
     static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, TrainCommand.self, EvalCommand.self] }
 
+    /// The command a first argument was probably meant to be: a word of ASCII letters
+    /// within one edit of a command name of up to five letters, or two of a longer one (a
+    /// swap of neighbouring letters is one edit), so that `modelroute reprot` is not sent
+    /// as a paid prompt. Ordinary one-word prompts ("hello", "thanks", "summarize") are
+    /// too far from every name.
+    static func nearCommand(_ word: String) -> String? {
+        guard !word.isEmpty, word.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) }) else { return nil }
+        let names = subcommands.map { $0.spec.name } + ["help"]
+        let typed = Array(word.lowercased().unicodeScalars)
+        for name in names {
+            let allowed = name.count <= 5 ? 1 : 2
+            if Suggestions.editDistance(typed, Array(name.unicodeScalars)) <= allowed { return name }
+        }
+        return nil
+    }
+
     static func run(arguments: [String], context: CommandContext) async -> Int32 {
         var arguments = arguments
         var command: any Command.Type = RouteCommand.self
@@ -27,6 +43,9 @@ enum ModelRouteCommand {
             if let found = subcommands.first(where: { $0.spec.name == first }) {
                 command = found
                 arguments.removeFirst()
+            } else if let meant = nearCommand(first) {
+                context.diagnose(UsageError.other("'\(first)' is not a command: did you mean '\(meant)'? (use -- to send it as a prompt)").message)
+                return ExitCode.usage.rawValue
             }
         }
         do {

@@ -81,6 +81,34 @@ import ModelRouteKit
         #expect(explained.stdout.contains("moved most by: "))
     }
 
+    /// A mistyped command is not sent as a paid prompt; ordinary one-word prompts still are prompts.
+    @Test func aFirstArgumentCloseToACommandIsRefusedNotSent() async throws {
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        for (typed, meant) in [("reprot", "report"), ("clasify", "classify"), ("chekc", "check"), ("trian", "train"), ("evl", "eval")] {
+            let result = await runCLI([typed, "--routes", routes, "--offline", "--log", "/nonexistent/usage.jsonl"])
+            #expect(result.status == 64, "\(typed)")
+            #expect(result.stderr == "modelroute: '\(typed)' is not a command: did you mean '\(meant)'? (use -- to send it as a prompt)\n")
+            #expect(result.stdout.isEmpty)
+        }
+        let withFile = await runCLI(["clasify", "f.jsonl"])
+        #expect(withFile.status == 64 && withFile.stderr.contains("did you mean 'classify'?"))
+        for prompt in ["hello", "hi", "thanks", "summarize", "classification", "explain"] {
+            let result = await runCLI(["--dry-run", "--routes", routes, prompt])
+            #expect(result.status == 0 && result.stdout.hasPrefix("route: "), "\(prompt)")
+            let first = await runCLI([prompt, "--dry-run", "--routes", routes])
+            #expect(first.status == 0 && first.stdout.hasPrefix("route: "), "\(prompt) as the first argument")
+        }
+        let forced = await runCLI(["--", "reprot"], environment: ["MODELROUTE_ROUTES": routes])
+        #expect(forced.status != 64, "after --, a word is a prompt")
+    }
+
+    @Test func anEmptyPromptExits66InADryRunAsInACall() async {
+        #expect(await runCLI(["--dry-run", ""]).status == 66)
+        let blank = await runCLI(["--dry-run"], stdin: " \n\t\n")
+        #expect(blank.status == 66 && blank.stderr.contains("the prompt is empty"))
+        #expect(await runCLI(["--offline", "--log", "/nonexistent/x.jsonl", "  "]).status == 66)
+    }
+
     @Test func dryRunReadsTheTierFromTheFlagOrTheEnvironment() async throws {
         let routes = repositoryRoot.appendingPathComponent("routes.json").path
         let prompt = "Design a system for payments"

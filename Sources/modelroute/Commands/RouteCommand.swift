@@ -72,7 +72,6 @@ enum RouteCommand: Command {
             let candidates = CallTarget.candidates(for: decision, table: table, offline: false)
             transport.warmUp(for: candidates.compactMap { table.model(named: $0).flatMap { table.provider(named: $0.provider) }?.baseURL })
         }
-        guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
         let append: RecordAppender = customAppend ?? { record in
@@ -157,6 +156,8 @@ enum RouteCommand: Command {
         _ arguments: ParsedArguments, options: CallOptions, context: CommandContext, table givenTable: RoutingTable?
     ) throws -> (prompt: String, classifier: Classifier, classification: ClassificationContext, decision: RoutingDecision) {
         let prompt = try readPrompt(arguments, context: context)
+        // A call and a dry run refuse an empty prompt alike (exit 66).
+        guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
         let classifier = try givenTable.map { (table) throws(DifficultyModelError) in try Classifier.load(table: table) }
             ?? CommonOptions.loadClassifier(arguments, context: context)
         let classification = CommonOptions.classificationContext(arguments, context: context)
