@@ -183,7 +183,7 @@ private struct CountingSink: DifficultyFeatureSink {
         #expect(config.match(answer: "") == nil)
     }
 
-    @Test func aClassifyWithRuleIsNoteNotCalledInDryRunsAndClassify() throws {
+    @Test func aClassifyWithRuleIsNotCalledInDryRunsAndClassify() async throws {
         let rules = #"{"name": "ask", "classify_with": {"model": "small", "prompt": "{prompt}", "labels": {"HARD": "power"}}}, {"name": "rest", "route": "fast"}"#
         let decision = try decide("hello", rules: rules)
         #expect(decision.route == "fast" && decision.reason.ruleName == "rest")
@@ -191,6 +191,16 @@ private struct CountingSink: DifficultyFeatureSink {
         let trace = Classifier(table: try table(rules: rules)).trace("hello", context: ClassificationContext())
         #expect(trace.first?.asks == true && trace.first?.detail.hasPrefix("would ask small") == true)
         #expect(trace.last?.holds == true && trace.last?.rule == "rest")
+
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let routes = try directory.write("ask.json", tableJSON(rules: rules))
+        let rows = await runCLI(["classify", "--routes", routes, "--lines", "--format", "jsonl", "-"], stdin: "hello\nthere\n")
+        #expect(rows.status == 0)
+        #expect(rows.stdout.contains(#""rule":"rest","evidence":["would ask small first (rule ask)"]"#))
+        #expect(rows.stderr.contains("2 prompts would first ask a classify_with model (classify never asks)"))
+        let dry = await runCLI(["--dry-run", "--routes", routes, "hello"])
+        #expect(dry.stdout.contains("would ask small first (rule ask)"))
     }
 
     /// The same score wherever it is computed: classify rows, the dry run, the call's record.

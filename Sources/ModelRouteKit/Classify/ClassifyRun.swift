@@ -89,6 +89,8 @@ public struct ClassifyRun {
         public var badLines = 0
         public var unreadableFiles = 0
         public var invalidPrompts = 0
+        /// Prompts a call would first ask a `classify_with` model about.
+        public var wouldAsk = 0
 
         /// Estimated savings against sending every prompt to the baseline, in percent.
         public var savingsPercent: Double { baselineCost > 0 ? (baselineCost - cost) / baselineCost * 100 : 0 }
@@ -288,6 +290,9 @@ public struct ClassifyRun {
         let baselineName = classifier.table.baselineModel
         text += "Estimated input cost: \(Money.format(summary.cost)) routed vs \(Money.format(summary.baselineCost)) all on \(baselineName)"
         text += formatted(" (saves %.1f%%)\n", summary.savingsPercent)
+        if summary.wouldAsk > 0 {
+            text += "\(summary.wouldAsk) prompt\(summary.wouldAsk == 1 ? "" : "s") would first ask a classify_with model (classify never asks); shown at the route the next rules give.\n"
+        }
         text += "Estimates cover input tokens only; output length is unknown before a call.\n"
         return text
     }
@@ -364,6 +369,9 @@ struct RowLayout: Sendable {
         }
     }
 
+    /// What a row says of a `classify_with` rule that held: classify never asks.
+    static func askNote(_ ask: PendingAsk) -> String { "would ask \(ask.config.model) first (rule \(ask.rule))" }
+
     /// The rest of a row after the index.
     func appendRow<Sink: ByteSink>(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout Sink) {
         switch format {
@@ -375,6 +383,10 @@ struct RowLayout: Sendable {
             for (index, evidence) in decision.evidence.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 evidence.appendJSON(to: &bytes)
+            }
+            if let ask = decision.ask {
+                if !decision.evidence.isEmpty { bytes.append(UInt8(ascii: ",")) }
+                JSONWriter.appendQuoted(RowLayout.askNote(ask), to: &bytes)
             }
             bytes.append(ascii: "],\"difficulty\":")
             if let score = decision.difficulty { JSONWriter.appendNumber(DifficultyText.rounded(score), to: &bytes) } else { bytes.append(ascii: "null") }
@@ -389,7 +401,7 @@ struct RowLayout: Sendable {
             let fields = [
                 id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
                 decision.difficulty.map { DifficultyText.score($0) } ?? "",
-                decision.evidence.map(\.description).joined(separator: "; "),
+                (decision.evidence.map(\.description) + (decision.ask.map { [RowLayout.askNote($0)] } ?? [])).joined(separator: "; "),
             ].map(CSV.field)
             bytes.append(utf8: "," + fields[0])
             bytes.append(contentsOf: decider.fragment)
@@ -454,6 +466,7 @@ struct RowPrinter {
             }
         }
         summary.prompts += worker.rowEnds.count
+        summary.wouldAsk += worker.wouldAsk
         for (index, totals) in worker.totals.enumerated() where totals.prompts > 0 {
             let group = layout.deciders[index].group
             summary.groups[group].prompts += totals.prompts
@@ -505,6 +518,8 @@ final class ClassifyWorker: @unchecked Sendable {
     private(set) var rowEnds: [Int] = []
     private(set) var totals: [Totals]
     private(set) var problems: [Problem] = []
+    /// Prompts of the chunk that a call would first ask a `classify_with` model about.
+    private(set) var wouldAsk = 0
 
     init(classifier: Classifier, layout: RowLayout, context: ClassificationContext) {
         self.classifier = classifier
@@ -521,6 +536,7 @@ final class ClassifyWorker: @unchecked Sendable {
         output.count = 0
         rowEnds.removeAll(keepingCapacity: true)
         problems.removeAll(keepingCapacity: true)
+        wouldAsk = 0
         for index in totals.indices { totals[index] = Totals() }
     }
 
@@ -574,6 +590,7 @@ final class ClassifyWorker: @unchecked Sendable {
         let cost = decider.pricing?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
         let baselineCost = layout.baseline?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
         totals[index].add(inputTokens: tokens, cost: cost, baselineCost: baselineCost)
+        if decision.ask != nil { wouldAsk += 1 }
         guard layout.writesRows else {
             rowEnds.append(output.count)
             return
