@@ -24,21 +24,27 @@ enum ModelRouteCommand {
         return nil
     }
 
+    /// Flushes what was printed: 0, or 74 when it could not be written.
+    static func finish(_ context: CommandContext) -> Int32 {
+        context.stdout.flush()
+        guard let reason = context.stdout.writeFailure else { return 0 }
+        context.diagnose(OutputError.cannotWrite(reason: reason).message)
+        return OutputError.cannotWrite(reason: reason).exitCode.rawValue
+    }
+
     static func run(arguments: [String], context: CommandContext) async -> Int32 {
         var arguments = arguments
         var command: any Command.Type = RouteCommand.self
         if let first = arguments.first {
             if first == "--version" {
                 context.stdout.write("modelroute \(version)\n")
-                context.stdout.flush()
-                return 0
+                return finish(context)
             }
             if first == "help" {
                 arguments.removeFirst()
                 let target = arguments.first.flatMap { name in subcommands.first { $0.spec.name == name } } ?? RouteCommand.self
                 context.stdout.write(HelpFormatter.render(target.spec))
-                context.stdout.flush()
-                return 0
+                return finish(context)
             }
             if let found = subcommands.first(where: { $0.spec.name == first }) {
                 command = found
@@ -52,11 +58,14 @@ enum ModelRouteCommand {
             let parsed = try ArgumentParser.parse(arguments, for: command.spec)
             if parsed.flag("help") {
                 context.stdout.write(HelpFormatter.render(command.spec))
-                context.stdout.flush()
-                return 0
+                return finish(context)
             }
             let code = try await command.run(parsed, context: context)
             context.stdout.flush()
+            if let reason = context.stdout.writeFailure, code == .success || code == .failure {
+                context.diagnose(OutputError.cannotWrite(reason: reason).message)
+                return OutputError.cannotWrite(reason: reason).exitCode.rawValue
+            }
             return code.rawValue
         } catch let error as any ModelRouteError {
             context.stdout.flush()
@@ -66,6 +75,19 @@ enum ModelRouteCommand {
             context.stdout.flush()
             context.diagnose("internal error: \(error)")
             return ExitCode.software.rawValue
+        }
+    }
+}
+
+/// Results that could not be written. Exit 74 (EX_IOERR).
+enum OutputError: ModelRouteError, Equatable {
+    case cannotWrite(reason: String)
+
+    var exitCode: ExitCode { .ioError }
+
+    var message: String {
+        switch self {
+        case .cannotWrite(let reason): return "cannot write output: \(reason)"
         }
     }
 }

@@ -74,3 +74,49 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
         }
     }
 }
+
+/// Output that cannot be written (a full disk; `/dev/full` fails every write with ENOSPC)
+/// is an error of its own, exit 74, in every command that prints results; a call's record
+/// is still logged. Through the built executable, since the streams are the process's.
+@Suite struct WriteFailureTests {
+    /// Runs the built `modelroute` with standard output on /dev/full.
+    func runIntoFullDevice(_ arguments: [String], directory: String) throws -> (status: Int32, stderr: String) {
+        let binary = try #require(builtProduct("modelroute"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ["HOME": directory, "MODELROUTE_LOG": directory + "/usage.jsonl", "PATH": "/usr/bin:/bin"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test func everyCommandThatPrintsResultsExits74OnAFullDevice() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let prompts = try directory.write("p.jsonl", #"{"prompt": "hello"}"# + "\n")
+        let labelled = try directory.write("l.jsonl", #"{"prompt": "hello", "label": "easy"}"# + "\n")
+        let commands: [[String]] = [
+            ["--version"], ["--help"], ["classify", prompts], ["classify", "--summary-only", prompts], ["--dry-run", "hello"],
+            ["eval", labelled], ["check"],
+        ]
+        for arguments in commands {
+            let result = try runIntoFullDevice(arguments, directory: directory.path)
+            #expect(result.status == 74, "\(arguments)")
+            #expect(result.stderr.contains("modelroute: cannot write output: No space left on device"), "\(arguments): \(result.stderr)")
+        }
+        // A call whose answer could not be written is still logged.
+        let call = try runIntoFullDevice(["--offline", "Write a poem about the sea"], directory: directory.path)
+        #expect(call.status == 74)
+        let log = try String(contentsOfFile: directory.path + "/usage.jsonl", encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 1)
+        let report = try runIntoFullDevice(["report"], directory: directory.path)
+        #expect(report.status == 74)
+    }
+}

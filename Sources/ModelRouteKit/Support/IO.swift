@@ -14,6 +14,8 @@ public final class OutputSink: Sendable {
         var buffer: [UInt8] = []
         var captured: [UInt8] = []
         var broken = false
+        /// errno of the first failed write that was not EPIPE (a full disk, an I/O error).
+        var failure: Int32?
     }
 
     private let descriptor: Int32?
@@ -72,6 +74,11 @@ public final class OutputSink: Sendable {
     /// Callers stop producing output quietly when this turns true.
     public var isBroken: Bool { state.withLock { $0.broken } }
 
+    /// Why output was lost, when a write failed for a reason other than a closed pipe
+    /// (`> /dev/full`, a full disk): the command then exits 74. A closed pipe (`| head`)
+    /// is the reader's choice and stays quiet.
+    public var writeFailure: String? { state.withLock { $0.failure.map(SystemError.text) } }
+
     /// Everything written to a memory sink.
     public var captured: String { state.withLock { String(decoding: $0.captured, as: UTF8.self) } }
 
@@ -84,9 +91,11 @@ public final class OutputSink: Sendable {
             var offset = 0
             while offset < raw.count {
                 let written = Glibc.write(descriptor, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
+                if written <= 0 {
+                    if written < 0 && errno == EINTR { continue }
+                    let code = written < 0 ? errno : EIO
                     state.broken = true
+                    if code != EPIPE, state.failure == nil { state.failure = code }
                     return
                 }
                 offset += written
