@@ -98,6 +98,39 @@ func runCall(
         #expect(run.stdout.filter { $0 == "\n" }.count == 1)
     }
 
+    /// `--json` prints one object for every outcome, with the status the command exits with.
+    @Test func jsonAlwaysAnswersWithTheRecordAndTheExitCode() async throws {
+        func object(_ run: CallRun) throws -> JSONNode {
+            let lines = run.stdout.split(separator: "\n")
+            #expect(lines.count == 1, "\(run.stdout)")
+            return try JSONParser.parse(Array((lines.first ?? "").utf8))
+        }
+        let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"bad request"}}"#, status: 400)])
+        let refused = await runCall(["--json", "--route", "solo", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(refused.status == 69)
+        let failed = try object(refused)
+        #expect(failed["exit_code"]?.value == .number(69) && failed["status"]?.stringValue == "error")
+        #expect(failed["content"]?.stringValue == "" && failed["error"]?.stringValue?.contains("400") == true)
+        #expect(failed["id"]?.stringValue == refused.records.first?.id && failed["v"]?.value == .number(2))
+
+        let keyless = await runCall(["--json", "hi"], table: providerTable(baseURL: server.baseURL), environment: [:])
+        #expect(keyless.status == 78)
+        #expect(try object(keyless)["exit_code"]?.value == .number(78))
+
+        let answered = await runCall(["--offline", "--json", "hi"], table: offlineTable, environment: [:])
+        let ok = try object(answered)
+        #expect(ok["exit_code"]?.value == .number(0) && ok["content"]?.stringValue == "[mock gpt-test] hi" && ok["offline"]?.value == .bool(true))
+    }
+
+    @Test func aDryRunWithJSONPrintsTheDecision() async throws {
+        let run = await runCall(["--dry-run", "--json", "--route", "claude", "hi"], table: offlineTable, environment: [:])
+        let node = try JSONParser.parse(Array(run.stdout.utf8))
+        #expect(node["route"]?.stringValue == "claude" && node["model"]?.stringValue == "claude" && node["rule"]?.stringValue == "override")
+        #expect(node["input_tokens"]?.value == .number(1) && node["baseline_model"]?.stringValue == "big")
+        #expect(node["difficulty"]?.value == .null && node["would_ask"]?.value == .null)
+        #expect(run.records.isEmpty)
+    }
+
     @Test func modelOverrideCallsOnlyThatModelAndLogsOverride() async throws {
         let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"down"}}"#, status: 400)])
         let run = await runCall(["--model", "big", "hi"], table: providerTable(baseURL: server.baseURL))

@@ -24,6 +24,13 @@ extension LedgerRecord {
     /// Writes the record as one JSON object (no newline); `null` where a value does not apply.
     public func encode(into writer: inout JSONWriter) {
         writer.beginObject()
+        encodeFields(into: &writer)
+        writer.endObject()
+    }
+
+    /// Writes the record's keys and values into an object the caller has begun (for
+    /// `--json`, which adds its own keys around them).
+    public func encodeFields(into writer: inout JSONWriter) {
         writer.key("v"); writer.int(version)
         writer.key("ts"); writer.string(timestamp)
         writer.key("id"); writer.string(id)
@@ -62,7 +69,6 @@ extension LedgerRecord {
             writer.key("priced"); writer.bool(priced)
             writer.key("messages"); writer.int(messages)
         }
-        writer.endObject()
     }
 
     /// Decodes one line with the general JSON parser: any key order and white space,

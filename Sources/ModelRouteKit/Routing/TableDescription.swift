@@ -143,3 +143,33 @@ public enum DecisionDescription {
         return text
     }
 }
+
+extension DecisionDescription {
+    /// A dry run's decision as one JSON object (`--dry-run --json`): route, model, rule,
+    /// evidence, difficulty, the prompt's measures, the estimated input cost against the
+    /// baseline, and the model a `classify_with` rule would first ask (or null).
+    public static func renderJSON(table: RoutingTable, decision: RoutingDecision) -> String {
+        let features = decision.features
+        let cost = table.model(named: decision.model)?.pricing.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        let baseline = table.model(named: table.baselineModel)?.pricing.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        var json = JSONWriter(reservingCapacity: 512)
+        json.beginObject()
+        json.key("route"); json.string(decision.route)
+        json.key("model"); json.string(decision.model)
+        json.key("rule"); json.string(decision.reason.ruleName)
+        json.key("evidence"); json.beginArray()
+        for evidence in decision.evidence { json.string(evidence.description) }
+        json.endArray()
+        json.key("difficulty"); json.double(decision.difficulty.map(DifficultyText.rounded))
+        json.key("would_ask"); json.string(decision.ask?.config.model)
+        json.key("words"); json.int(features.words)
+        json.key("chars"); json.int(features.chars)
+        json.key("input_tokens"); json.int(features.tokens)
+        json.key("lines"); json.int(features.lines)
+        json.key("cost_usd"); json.double(cost)
+        json.key("baseline_model"); json.string(table.baselineModel)
+        json.key("baseline_cost_usd"); json.double(baseline)
+        json.endObject()
+        return json.text + "\n"
+    }
+}

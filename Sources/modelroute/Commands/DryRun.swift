@@ -4,9 +4,13 @@ import ModelRouteKit
 enum DryRun {
     /// Prints the decision; `classification` is the context it was made in (for `--explain`).
     static func run(
-        prompt: String, classifier: Classifier, decision: RoutingDecision, explain: Bool, context: CommandContext,
+        prompt: String, classifier: Classifier, decision: RoutingDecision, explain: Bool, json: Bool = false, context: CommandContext,
         classification: ClassificationContext
     ) -> ExitCode {
+        if json {
+            context.stdout.write(DecisionDescription.renderJSON(table: classifier.table, decision: decision))
+            return .success
+        }
         var trace: [Classifier.RuleTrace]?
         var contributions: [DifficultyModel.Contribution]?
         if explain {

@@ -19,7 +19,7 @@ enum RouteCommand: Command {
             OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
             OptionSpec("timeout", value: "SECONDS", help: "Seconds to wait for a response or its next piece; replaces the provider's \"timeout_s\".", default: "300"),
             OptionSpec("no-stream", help: "Ask for the whole answer at once instead of streaming it."),
-            OptionSpec("json", help: "Print one JSON object (content, route, model, provider, tokens, cost, baseline cost, latency, attempts) instead of the answer."),
+            OptionSpec("json", help: "Print one JSON object instead of the answer, whatever the outcome: content, the log record's fields, exit_code. With --dry-run: the decision."),
             OptionSpec("tag", value: "KEY=VALUE", help: "Record a tag with the call, for `report --by tag:KEY`.", repeatable: true),
             OptionSpec("log", value: "PATH", help: "Usage log to append to.", default: "$MODELROUTE_LOG, else ~/.local/state/modelroute/usage.jsonl"),
             OptionSpec("offline", help: "Answer every call with the table's mock provider, keeping the routed model's prices ($MODELROUTE_OFFLINE=1)."),
@@ -60,7 +60,8 @@ enum RouteCommand: Command {
         if options.dryRun {
             let routed = try route(arguments, options: options, context: context, table: givenTable)
             return DryRun.run(
-                prompt: routed.prompt, classifier: routed.classifier, decision: routed.decision, explain: options.explain, context: context,
+                prompt: routed.prompt, classifier: routed.classifier, decision: routed.decision, explain: options.explain, json: options.json,
+                context: context,
                 classification: routed.classification)
         }
         let transport = HTTPClient(plainHTTP: options.httpClient)
@@ -117,7 +118,9 @@ enum RouteCommand: Command {
             try runner.preflight(decision: decision)
         } catch {
             // A missing key is found before any network; the call still gets its record.
-            if let logError = append(record(of: CallOutcome(model: decision.model, status: .error, error: error))) {
+            let failed = record(of: CallOutcome(model: decision.model, status: .error, error: error))
+            if options.json { printJSON(failed, content: "", exitCode: error.exitCode, to: stdout) }
+            if let logError = append(failed) {
                 context.diagnose("the call was not logged: " + logError.message)
             }
             throw error
@@ -129,17 +132,22 @@ enum RouteCommand: Command {
             stdout.flush()
         }
         let record = record(of: outcome)
-        if options.json && outcome.status == .ok {
-            stdout.write(jsonSummary(record, content: outcome.text) + "\n")
-            stdout.flush()
-        }
         let logError = append(record)
+        // With --json every outcome prints one object, with the status the command exits with.
+        let failure: (any ModelRouteError)? = outcome.outputClosed ? nil : outcome.error.map { $0 } ?? logError.map { $0 }
+        if options.json { printJSON(record, content: outcome.text, exitCode: failure?.exitCode ?? .success, to: stdout) }
         if let failure = outcome.error, !outcome.outputClosed {
             if let logError { context.diagnose("the call was not logged: " + logError.message) }
             throw failure
         }
         if let logError { throw logError }
         return .success
+    }
+
+    /// Prints the `--json` object of a call.
+    static func printJSON(_ record: LedgerRecord, content: String, exitCode: ExitCode, to stdout: OutputSink) {
+        stdout.write(jsonSummary(record, content: content, exitCode: exitCode) + "\n")
+        stdout.flush()
     }
 
     /// Writes each streamed piece at once; false once the reader has gone.
@@ -180,29 +188,15 @@ enum RouteCommand: Command {
         return String(prompt)
     }
 
-    /// The `--json` object: the record's numbers plus the answer.
-    static func jsonSummary(_ record: LedgerRecord, content: String) -> String {
-        var json = JSONWriter(reservingCapacity: content.utf8.count + 512)
+    /// The `--json` object: `content` (the answer, "" when there is none), every field
+    /// of the call's log record (schema 2, in its order), and `exit_code`, the status the
+    /// command exits with (0 when it answered).
+    static func jsonSummary(_ record: LedgerRecord, content: String, exitCode: ExitCode = .success) -> String {
+        var json = JSONWriter(reservingCapacity: content.utf8.count + 1024)
         json.beginObject()
         json.key("content"); json.string(content)
-        json.key("route"); json.string(record.route)
-        json.key("rule"); json.string(record.rule)
-        json.key("difficulty"); json.double(record.difficulty)
-        json.key("model"); json.string(record.model)
-        json.key("provider"); json.string(record.provider)
-        json.key("input_tokens"); json.int(record.inputTokens)
-        json.key("output_tokens"); json.int(record.outputTokens)
-        json.key("cached_input_tokens"); json.int(record.cachedInputTokens)
-        json.key("usage_estimated"); json.bool(record.usageEstimated)
-        json.key("cost_usd"); json.double(record.costUSD)
-        json.key("overhead_cost_usd"); json.double(record.overheadCostUSD)
-        json.key("baseline_model"); json.string(record.baselineModel)
-        json.key("baseline_cost_usd"); json.double(record.baselineCostUSD)
-        json.key("latency_ms"); json.int(record.latencyMilliseconds)
-        json.key("ttft_ms"); json.int(record.timeToFirstTokenMilliseconds)
-        json.key("attempts"); json.int(record.attempts)
-        json.key("fallback_from"); json.string(record.fallbackFrom)
-        json.key("id"); json.string(record.id)
+        record.encodeFields(into: &json)
+        json.key("exit_code"); json.int(Int(exitCode.rawValue))
         json.endObject()
         return json.text
     }
