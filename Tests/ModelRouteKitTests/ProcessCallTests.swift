@@ -116,7 +116,7 @@ func processFixture(baseURL: String) throws -> (directory: String, routes: Strin
         #expect(call.status == 74)
         let log = try String(contentsOfFile: directory.path + "/usage.jsonl", encoding: .utf8)
         #expect(log.split(separator: "\n").count == 1)
-        let report = try runIntoFullDevice(["report"], directory: directory.path)
+        let report = try runIntoFullDevice(["report", "--include-offline"], directory: directory.path)
         #expect(report.status == 74)
     }
 }

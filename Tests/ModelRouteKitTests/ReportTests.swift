@@ -450,10 +450,14 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         let directory = try TemporaryDirectory()
         defer { directory.cleanUp() }
         let log = try directory.write("mixed.jsonl", bytes: oldLine + newLine)
-        let result = await runCLI(["report", "--log", log, "--format", "json"])
+        let result = await runCLI(["report", "--log", log, "--format", "json", "--include-offline"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(number(try reportJSON(result), "totals", "calls") == 2)
         #expect(number(try reportJSON(result), "skipped_lines") == 0)
+        // The v2 line was answered offline: without --include-offline it is counted apart.
+        let real = await runCLI(["report", "--log", log, "--format", "json"])
+        #expect(number(try reportJSON(real), "totals", "calls") == 1)
+        #expect(number(try reportJSON(real), "offline_left_out") == 1)
     }
 
     /// Every line of a generated log (escapes, non-ASCII tags and errors included) is
@@ -546,5 +550,36 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         #expect(three.badLineSamples.first?.line == 1500)
         #expect(one.groups.map(\.value) == three.groups.map(\.value))
         #expect(one.groups.map(\.stats.calls) == three.groups.map(\.stats.calls))
+    }
+}
+
+/// Offline calls (a mock provider answered) are not real spend.
+@Suite struct ReportOfflineTests {
+    @Test func offlineCallsAreLeftOutOfTheFiguresUnlessAsked() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        var real = fullRecord()
+        real.tags = []
+        real.status = .ok
+        real.offline = false
+        var offline = real
+        offline.id = "offline-1"
+        offline.offline = true
+        offline.costUSD = 1
+        let log = try directory.write("usage.jsonl", bytes: real.jsonLine() + offline.jsonLine() + offline.jsonLine())
+        let json = await runCLI(["report", "--log", log, "--format", "json"])
+        #expect(number(try reportJSON(json), "totals", "calls") == 1)
+        #expect(number(try reportJSON(json), "totals", "cost_usd") == real.costUSD)
+        #expect(number(try reportJSON(json), "offline_left_out") == 2)
+        let table = await runCLI(["report", "--log", log])
+        #expect(table.stdout.contains("Left out 2 offline calls (answered by the mock provider: not real spend); --include-offline counts them."))
+        let all = await runCLI(["report", "--log", log, "--format", "json", "--include-offline"])
+        #expect(number(try reportJSON(all), "totals", "calls") == 3)
+        #expect(number(try reportJSON(all), "offline_left_out") == 0)
+
+        let onlyOffline = try directory.write("offline.jsonl", bytes: offline.jsonLine())
+        let none = await runCLI(["report", "--log", onlyOffline])
+        #expect(none.status == 0 && none.stdout.isEmpty)
+        #expect(none.stderr.contains("the 1 call in the window was answered offline (mock provider)"))
     }
 }

@@ -30,6 +30,8 @@ struct ScannedRecord: Equatable {
     var fallback = false
     /// `cache_hit`.
     var cacheHit = false
+    /// `offline` (false for a schema 1 record).
+    var offline = false
 }
 
 /// Which fields feed which `--by` level (-1: not grouped by).
@@ -186,9 +188,11 @@ struct LedgerScanner {
         if !c.literal("}") {
             guard scanTags(&c, into: &record.key), c.literal("}") else { return nil }
         }
+        record.offline = false
         if version == 2 {
-            // Checked as strictly as the general decoder would; a report does not sum these yet.
-            guard c.literal(",\"offline\":"), c.boolean() != nil else { return nil }
+            // Checked as strictly as the general decoder would; of these a report reads `offline`.
+            guard c.literal(",\"offline\":"), let offline = c.boolean() else { return nil }
+            record.offline = offline
             guard c.literal(",\"response_cache\":") else { return nil }
             if !c.literal("null") {
                 guard c.literal("\"hit\"") || c.literal("\"miss\"") || c.literal("\"bypass\"") else { return nil }
@@ -229,6 +233,7 @@ struct LedgerScanner {
         result.status = UInt8(LedgerRecord.Status.allCases.firstIndex(of: record.status) ?? 0)
         result.fallback = record.fallbackFrom != nil
         result.cacheHit = record.cacheHit
+        result.offline = record.offline
         func set(_ level: Int, _ value: String?) {
             if level >= 0 { result.key[level] = value.map { interner.intern($0) } ?? -1 }
         }

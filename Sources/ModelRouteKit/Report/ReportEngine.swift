@@ -131,7 +131,7 @@ public enum ReportEngine {
     static func merge(_ outputs: [WorkerOutput], tasks: [Task], files: [String], request: ReportRequest) -> ReportResult {
         var groups: [[GroupValue]: GroupStats] = [:]
         var totals = GroupStats()
-        var records = 0, outside = 0, bad = 0
+        var records = 0, outside = 0, offline = 0, bad = 0
         var linesPerTask = [Int](repeating: 0, count: tasks.count)
         var samples: [(task: Int, line: Int, reason: LedgerLineError)] = []
         var baselines: Set<String> = []
@@ -143,6 +143,7 @@ public enum ReportEngine {
             }
             records += output.records
             outside += output.outsideWindow
+            offline += output.offlineLeftOut
             bad += output.badLines
             for (task, lines) in output.linesPerTask { linesPerTask[task] = lines }
             samples += output.badLineSamples
@@ -158,12 +159,14 @@ public enum ReportEngine {
         let badLineSamples = samples.sorted { ($0.task, $0.line) < ($1.task, $1.line) }.prefix(request.badLineSampleLimit).map {
             BadLine(file: files[tasks[$0.task].file], line: firstLine[$0.task] + $0.line - 1, reason: $0.reason)
         }
-        return ReportResult(
+        var result = ReportResult(
             files: files, dimensions: request.dimensions, window: request.window, totals: totals,
             groups: tree(groups.map { ($0.key, $0.value) }, dimensions: request.dimensions, level: 0),
             records: records, outsideWindow: outside, badLines: bad, badLineSamples: badLineSamples,
             baselineModels: request.baseline.map { [$0.model] } ?? baselines.sorted(), repriced: request.baseline != nil,
             firstMillis: first, lastMillis: last)
+        result.offlineLeftOut = offline
+        return result
     }
 
     /// Nests flat groups level by level, each level sorted.
@@ -206,6 +209,8 @@ struct WorkerOutput: Sendable {
     var records: Int
     /// Records outside the window.
     var outsideWindow: Int
+    /// Offline records in the window, left out.
+    var offlineLeftOut: Int
     /// Lines skipped.
     var badLines: Int
     /// The first skipped lines of each piece: piece, line within the piece, reason.
@@ -235,6 +240,8 @@ struct Worker {
     var records = 0
     /// Records outside the window.
     var outside = 0
+    /// Offline records in the window, left out.
+    var offline = 0
     /// Lines skipped.
     var badLines = 0
     /// The first skipped lines: piece, line within it, reason.
@@ -395,6 +402,10 @@ struct Worker {
             outside += 1
             return
         }
+        if record.offline && !request.includeOffline {
+            offline += 1
+            return
+        }
         firstMillis = min(firstMillis ?? record.millis, record.millis)
         lastMillis = max(lastMillis ?? record.millis, record.millis)
         if record.baselineModel != lastBaseline {
@@ -480,7 +491,7 @@ struct Worker {
             groups[values, default: GroupStats()].merge(stats)
         }
         return WorkerOutput(
-            groups: groups, records: records, outsideWindow: outside, badLines: badLines, badLineSamples: samples,
+            groups: groups, records: records, outsideWindow: outside, offlineLeftOut: offline, badLines: badLines, badLineSamples: samples,
             linesPerTask: linesPerTask, baselineModels: Set(baselineModels.map { scanner.interner.string($0) }),
             firstMillis: firstMillis, lastMillis: lastMillis)
     }

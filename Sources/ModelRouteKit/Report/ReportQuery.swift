@@ -137,6 +137,9 @@ public struct ReportRequest: Sendable {
     public var workers: Int
     /// Bad lines to keep (with file and line) for the message on standard error.
     public var badLineSampleLimit: Int
+    /// Count calls a mock provider answered (`--include-offline`); otherwise they are left
+    /// out of every figure, since they are not real spend.
+    public var includeOffline = false
     /// Files at least this large are split between threads (tests lower it).
     public var minimumSplitBytes = 4 << 20
     /// A line longer than this cannot be a record and is skipped without being held whole.

@@ -60,6 +60,10 @@ public enum ReportRenderer {
         if result.outsideWindow > 0 {
             text += "\n\(grouped(result.outsideWindow)) record\(result.outsideWindow == 1 ? " was" : "s were") outside --since/--until.\n"
         }
+        if result.offlineLeftOut > 0 {
+            let count = result.offlineLeftOut
+            text += "\nLeft out \(grouped(count)) offline call\(count == 1 ? "" : "s") (answered by the mock provider: not real spend); --include-offline counts \(count == 1 ? "it" : "them").\n"
+        }
         if result.badLines > 0 {
             text += "\nSkipped \(grouped(result.badLines)) line\(result.badLines == 1 ? "" : "s") that \(result.badLines == 1 ? "is not a record" : "are not records") (listed on standard error).\n"
         }
@@ -146,6 +150,7 @@ public enum ReportRenderer {
         writer.key("last_ts"); writer.string(result.lastMillis.map(LedgerTimestamp.string(epochMilliseconds:)))
         writer.key("records_read"); writer.int(result.records)
         writer.key("outside_window"); writer.int(result.outsideWindow)
+        writer.key("offline_left_out"); writer.int(result.offlineLeftOut)
         writer.key("skipped_lines"); writer.int(result.badLines)
         writer.key("totals")
         writeStats(result.totals, total: result.totals.cost, into: &writer)

@@ -108,6 +108,8 @@ public struct ReportResult: Sendable {
     public var records: Int
     /// Records outside the window.
     public var outsideWindow: Int
+    /// Offline calls in the window left out of every figure (0 with `--include-offline`).
+    public var offlineLeftOut = 0
     /// Lines skipped as not being records.
     public var badLines: Int
     /// The first few skipped lines, in file and line order.

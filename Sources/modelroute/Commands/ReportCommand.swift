@@ -14,6 +14,7 @@ enum ReportCommand: Command {
             OptionSpec("since", value: "WHEN", help: "Only calls at or after WHEN: a duration back from now (90s, 30m, 24h, 7d, 2w), a date (2026-11-01, local midnight) or an RFC 3339 time."),
             OptionSpec("until", value: "WHEN", help: "Only calls before WHEN (same forms; the bound itself is excluded)."),
             OptionSpec("format", value: "FORMAT", help: "table, json or csv.", default: "table"),
+            OptionSpec("include-offline", help: "Count calls answered by the mock provider (--offline); by default they are left out of every figure and counted apart."),
             OptionSpec("baseline", value: "MODEL", help: "Reprice every call's tokens with this routes.json model, as a what-if."),
             CommonOptions.routes,
         ],
@@ -54,6 +55,10 @@ enum ReportCommand: Command {
                 ? "no usable records in \(place) (\(result.badLines) bad line(s) skipped)."
                 : "\(place) holds no calls yet: modelroute appends a record for every call it makes.")
             if format == .table { return .success }
+        } else if result.totals.calls == 0 && result.offlineLeftOut > 0 {
+            let count = result.offlineLeftOut
+            context.diagnose("the \(count) call\(count == 1 ? "" : "s") in the window \(count == 1 ? "was" : "were") answered offline (mock provider), which is not real spend; --include-offline counts \(count == 1 ? "it" : "them").")
+            if format == .table { return .success }
         } else if result.totals.calls == 0 {
             context.diagnose("none of the \(result.records) calls are inside the --since/--until window.")
             if format == .table { return .success }
@@ -93,7 +98,9 @@ enum ReportCommand: Command {
             }
             baseline = BaselineRepricing(model: name, pricing: model.pricing)
         }
-        return ReportRequest(logs: [], dimensions: dimensions, window: window, baseline: baseline, timeZone: context.timeZone)
+        var request = ReportRequest(logs: [], dimensions: dimensions, window: window, baseline: baseline, timeZone: context.timeZone)
+        request.includeOffline = arguments.flag("include-offline")
+        return request
     }
 }
 
