@@ -583,3 +583,61 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         #expect(none.stderr.contains("the 1 call in the window was answered offline (mock provider)"))
     }
 }
+
+/// Logs that are pipes or FIFOs (`--log <(zcat old.jsonl.gz)`) are read from start to end;
+/// a FIFO nobody writes to reads as empty instead of hanging; appending to one is refused.
+@Suite struct PipeLogTests {
+    @Test func aFIFOIsReadSequentiallyAndAnUnwrittenOneDoesNotHang() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let fifo = directory.path + "/log.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let quiet = await runCLI(["report", "--log", fifo])
+        #expect(quiet.status == 0 && quiet.stderr.contains("holds no calls yet"))
+
+        var record = fullRecord()
+        record.tags = []
+        let lines = record.jsonLine() + record.jsonLine()
+        let writer = Thread {
+            let descriptor = open(fifo, O_WRONLY)
+            guard descriptor >= 0 else { return }
+            _ = lines.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+        writer.start()
+        let result = await runCLI(["report", "--log", fifo, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(number(try reportJSON(result), "totals", "calls") == 2)
+    }
+
+    @Test func anAnonymousPipeIsReadToItsEnd() async throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        var record = fullRecord()
+        record.tags = []
+        let lines = Array(repeating: record.jsonLine(), count: 3).flatMap { $0 }
+        let writeEnd = ends[1]
+        let writer = Thread {
+            _ = lines.withUnsafeBytes { write(writeEnd, $0.baseAddress, $0.count) }
+            close(writeEnd)
+        }
+        writer.start()
+        let result = await runCLI(["report", "--log", "/dev/fd/\(ends[0])", "--format", "json"])
+        close(ends[0])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(number(try reportJSON(result), "totals", "calls") == 3)
+    }
+
+    @Test func appendingToAFIFOIsRefusedAndDevNullIsAllowed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let fifo = directory.path + "/log.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let refused = await runCLI(["--offline", "--log", fifo, "hi"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the usage log \(fifo) is a FIFO (named pipe), not a file"))
+        #expect(refused.stdout.contains("[mock"))
+        let discarded = await runCLI(["--offline", "--log", "/dev/null", "hi"])
+        #expect(discarded.status == 0)
+    }
+}

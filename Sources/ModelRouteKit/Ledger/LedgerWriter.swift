@@ -50,6 +50,17 @@ public struct LedgerWriter: Sendable {
     /// Opens for appending, creating what is missing. Read access is asked for so that
     /// the last byte can be checked; a write-only file is still appended to.
     private func open() throws(LedgerError) -> Int32 {
+        // A FIFO or socket would swallow the record (nobody may be reading): refuse it.
+        // Character devices such as /dev/null are a deliberate choice and allowed.
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFIFO: throw .notAFile(path: path, kind: "a FIFO (named pipe)")
+            case S_IFSOCK: throw .notAFile(path: path, kind: "a socket")
+            case S_IFDIR: throw .notAFile(path: path, kind: "a directory")
+            default: break
+            }
+        }
         func attempt() -> Int32 {
             var descriptor = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             if descriptor < 0, errno == EACCES { descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
@@ -114,6 +125,8 @@ public enum LedgerError: ModelRouteError, Equatable {
     case cannotLock(path: String, reason: String)
     /// The write failed (disk full, quota, I/O error).
     case cannotWrite(path: String, reason: String)
+    /// The log path names something a record would be lost in.
+    case notAFile(path: String, kind: String)
 
     /// What failed, where, and what still holds.
     public var message: String {
@@ -127,6 +140,8 @@ public enum LedgerError: ModelRouteError, Equatable {
             return "cannot lock the usage log \(path): \(reason). \(hint)"
         case .cannotWrite(let path, let reason):
             return "cannot write to the usage log \(path): \(reason). \(hint)"
+        case .notAFile(let path, let kind):
+            return "the usage log \(path) is \(kind), not a file; a record appended there could be lost, so none was. \(hint)"
         }
     }
 

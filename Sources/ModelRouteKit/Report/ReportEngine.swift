@@ -11,6 +11,8 @@ import Synchronization
 public enum ReportEngine {
     /// Bytes read at a time by each thread.
     static let chunkSize = 1 << 20
+    /// Seconds a FIFO with no writer yet is given to get one before it reads as empty.
+    static let fifoWriterWait = 1.0
 
     /// Expands `--log` arguments: files as given, directories into their `*.jsonl`
     /// files sorted by name. `isDefault` words the message for a log not yet created.
@@ -53,6 +55,20 @@ public enum ReportEngine {
         var end: Int
         /// Whether this piece ends the file (its last line may lack a newline).
         var endsFile: Bool
+        /// A pipe or FIFO (`--log <(zcat old.jsonl.gz)`): read from start to end of input
+        /// with `read`, in one piece, since it has no size and cannot be read at an offset.
+        var sequential = false
+    }
+
+    /// Opens a log for reading without waiting for a writer (a FIFO nobody writes to reads
+    /// as empty instead of blocking in `open`), then reads block as usual.
+    static func openLog(_ path: String) -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if descriptor >= 0 {
+            let flags = fcntl(descriptor, F_GETFL)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+        }
+        return descriptor
     }
 
     /// Reads `files` (already resolved) and sums them as `request` asks.
@@ -89,10 +105,16 @@ public enum ReportEngine {
     static func plan(files: [String], workers: Int, splitAt minimumSplitBytes: Int) throws(ReportError) -> [Task] {
         var tasks: [Task] = []
         for (index, path) in files.enumerated() {
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            // A pipe or FIFO is opened once, by the thread that reads it: opening it here
+            // too could take a writer's data and drop it.
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+                tasks.append(Task(file: index, start: 0, end: .max, endsFile: true, sequential: true))
+                continue
+            }
+            let descriptor = openLog(path)
             guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
             defer { close(descriptor) }
-            var info = stat()
             guard fstat(descriptor, &info) == 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
             let size = Int(info.st_size)
             let pieces = size >= minimumSplitBytes ? workers : 1
@@ -272,23 +294,32 @@ struct Worker {
 
     /// Reads one piece of a file.
     mutating func process(_ task: ReportEngine.Task, taskIndex: Int, path: String) throws(ReportError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = ReportEngine.openLog(path)
         guard descriptor >= 0 else { throw .unreadableLog(path: path, reason: SystemError.text(errno)) }
         defer { close(descriptor) }
         var line = 0
         var carried = 0
         var offset = task.start
         var skippingLongLine = false
+        // A FIFO's writer may connect a moment after it is opened (`cat log > fifo &`):
+        // until a first byte arrives, an end of input is waited out for up to a second.
+        let writerDeadline = MonotonicClock.now() + ReportEngine.fifoWriterWait
         while true {
             let want = min(buffer.count - carried, task.end - offset)
             var count = 0
             if want > 0 {
                 count = buffer.withUnsafeMutableBytes { raw in
-                    pread(descriptor, raw.baseAddress.map { $0 + carried }, want, off_t(offset))
+                    task.sequential
+                        ? read(descriptor, raw.baseAddress.map { $0 + carried }, want)
+                        : pread(descriptor, raw.baseAddress.map { $0 + carried }, want, off_t(offset))
                 }
                 if count < 0 {
                     if errno == EINTR { continue }
                     throw .readFailed(path: path, reason: SystemError.text(errno))
+                }
+                if count == 0, task.sequential, offset == 0, MonotonicClock.now() < writerDeadline {
+                    usleep(20_000)
+                    continue
                 }
             }
             offset += count
