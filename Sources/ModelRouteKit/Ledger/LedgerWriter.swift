@@ -57,7 +57,6 @@ public struct LedgerWriter: Sendable {
             switch info.st_mode & S_IFMT {
             case S_IFIFO: throw .notAFile(path: path, kind: "a FIFO (named pipe)")
             case S_IFSOCK: throw .notAFile(path: path, kind: "a socket")
-            case S_IFDIR: throw .notAFile(path: path, kind: "a directory")
             default: break
             }
         }
