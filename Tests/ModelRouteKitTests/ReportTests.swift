@@ -641,3 +641,64 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         #expect(discarded.status == 0)
     }
 }
+
+/// Local time in the shipped binary, which links FoundationEssentials only (no zone data of
+/// its own): `$TZ` must decide days, dates and `hours` rules. Run through the built
+/// executable, since the test process links full Foundation and would pass either way.
+@Suite struct TimeZoneInTheBinaryTests {
+    func run(_ arguments: [String], tz: String, directory: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let binary = try #require(builtProduct("modelroute"))
+        let (process, output, errors) = pipedProcess(binary, arguments, environment: ["TZ": tz, "HOME": directory, "PATH": "/usr/bin:/bin"])
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func reportDaysAndDatesFollowTZAcrossDaylightSavingChanges() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let stamps = [
+            "2026-11-01T03:59:59.999Z", "2026-11-01T04:00:00.000Z", "2026-11-02T04:59:59.999Z", "2026-11-02T05:00:00.000Z",  // autumn
+            "2026-03-08T04:59:59.999Z", "2026-03-08T05:00:00.000Z", "2026-03-09T03:59:59.999Z", "2026-03-09T04:00:00.000Z",  // spring
+        ]
+        let path = try directory.write("usage.jsonl", stamps.map {
+            recordLine($0, route: "fast", model: "m", provider: "p", input: 1, output: 1, cost: 1, baseline: 2, latency: 10)
+        }.joined())
+        func days(_ tz: String) throws -> [String] {
+            let result = try run(["report", "--log", path, "--by", "day", "--format", "csv"], tz: tz, directory: directory.path)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+        }
+        #expect(try days("America/New_York") == ["2026-03-07,1", "2026-03-08,2", "2026-03-09,1", "2026-10-31,1", "2026-11-01,2", "2026-11-02,1"])
+        #expect(try days("UTC") == ["2026-03-08,2", "2026-03-09,2", "2026-11-01,2", "2026-11-02,2"])
+        func count(_ arguments: [String], tz: String) throws -> Double? {
+            let result = try run(["report", "--log", path, "--format", "json"] + arguments, tz: tz, directory: directory.path)
+            return number(try JSONParser.parse(Array(result.stdout.utf8)), "totals", "calls")
+        }
+        // 1 November 2026 in New York is 25 hours long, 8 March 23.
+        #expect(try count(["--since", "2026-11-01", "--until", "2026-11-02"], tz: "America/New_York") == 2)
+        #expect(try count(["--since", "2026-03-08", "--until", "2026-03-09"], tz: "America/New_York") == 2)
+        #expect(try count(["--since", "2026-11-01", "--until", "2026-11-02"], tz: "UTC") == 2)
+        #expect(try count(["--since", "2026-11-02"], tz: "America/New_York") == 1)
+        #expect(try count(["--since", "2026-11-02"], tz: "Asia/Tokyo") == 2)
+    }
+
+    @Test func hoursRulesReadTheLocalHourOfTZ() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let table = tableJSON(rules: #"{"name": "clock", "route": "fast", "hours": "0-24"}"#)
+        let routes = try directory.write("routes.json", table)
+        // The hour each zone reports now differs by its offset; compare with Foundation's tz data here.
+        for tz in ["America/New_York", "Asia/Kolkata", "UTC"] {
+            let result = try run(["--dry-run", "--explain", "--routes", routes, "hi"], tz: tz, directory: directory.path)
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = try #require(TimeZone(identifier: tz))
+            let hour = calendar.component(.hour, from: Date())
+            // The hour may have turned between the binary's reading and this one.
+            let shown = [hour, (hour + 23) % 24].map { "local hour \($0) is inside 0-24" }
+            #expect(shown.contains { result.stdout.contains($0) }, "\(tz): \(result.stdout)")
+        }
+    }
+}

@@ -61,15 +61,15 @@ struct ScanPlan: Sendable {
 /// (every offset in use is a multiple of 15 minutes, so it cannot change inside one).
 struct LocalDays {
     /// The zone days are counted in.
-    let timeZone: TimeZone
+    let zone: LocalZone
     /// The quarter hour (since 1970) whose offset is cached.
     private var cachedSlot = Int64.min
     /// The zone's offset from UTC during `cachedSlot`.
     private var cachedOffsetMillis: Int64 = 0
 
-    /// Days are counted in `timeZone`.
-    init(timeZone: TimeZone) {
-        self.timeZone = timeZone
+    /// Days are counted in `zone`.
+    init(zone: LocalZone) {
+        self.zone = zone
     }
 
     /// Days since 1970-01-01 of the local date at `millis`.
@@ -78,7 +78,7 @@ struct LocalDays {
         let slot = LedgerTimestamp.floorDiv(millis, 900_000)
         if slot != cachedSlot {
             cachedSlot = slot
-            cachedOffsetMillis = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(slot) * 900))) * 1000
+            cachedOffsetMillis = Int64(zone.secondsFromGMT(atEpochSeconds: slot * 900)) * 1000
         }
         return LedgerTimestamp.floorDiv(millis + cachedOffsetMillis, 86_400_000)
     }
@@ -101,10 +101,15 @@ struct LedgerScanner {
     /// The keys of the tags object being read, to refuse duplicates as the parser does.
     private var tagKeys: [(start: UnsafePointer<UInt8>, count: Int)] = []
 
-    /// A scanner for `plan`, counting days in `timeZone`.
+    /// A scanner for `plan`, counting days in a fixed Foundation time zone (tests).
     init(plan: ScanPlan, timeZone: TimeZone) {
+        self.init(plan: plan, zone: LocalZone(timeZone))
+    }
+
+    /// A scanner for `plan`, counting days in `zone`.
+    init(plan: ScanPlan, zone: LocalZone) {
         self.plan = plan
-        self.days = LocalDays(timeZone: timeZone)
+        self.days = LocalDays(zone: zone)
         scratch.reserveCapacity(256)
     }
 

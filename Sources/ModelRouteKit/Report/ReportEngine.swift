@@ -288,7 +288,7 @@ struct Worker {
     /// A worker for `request`.
     init(request: ReportRequest) {
         self.request = request
-        scanner = LedgerScanner(plan: ScanPlan(request.dimensions), timeZone: request.timeZone)
+        scanner = LedgerScanner(plan: ScanPlan(request.dimensions), zone: request.zone)
         buffer = [UInt8](repeating: 0, count: ReportEngine.chunkSize)
     }
 

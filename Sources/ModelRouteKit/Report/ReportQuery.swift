@@ -74,6 +74,11 @@ public struct TimeWindow: Sendable, Equatable {
     /// date (`2026-11-01`, midnight in `timeZone`), or an RFC 3339 time
     /// (`2026-11-01T09:30:00Z`, `2026-11-01T09:30:00+01:00`). Nil when it is none of these.
     public static func parseBound(_ text: String, now: Date, timeZone: TimeZone) -> Int64? {
+        parseBound(text, now: now, zone: LocalZone(timeZone))
+    }
+
+    /// `parseBound` in `zone`.
+    public static func parseBound(_ text: String, now: Date, zone: LocalZone) -> Int64? {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         if let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count < 100_000 {
             let unitMillis: Int64?
@@ -92,18 +97,9 @@ public struct TimeWindow: Sendable, Equatable {
             let year = Int(text.prefix(4)), let month = Int(text.dropFirst(5).prefix(2)), let day = Int(text.suffix(2)),
             (1...12).contains(month), day >= 1, Int64(day) <= LedgerTimestamp.daysInMonth(year: Int64(year), month: Int64(month))
         {
-            return localMidnight(year: year, month: month, day: day, timeZone: timeZone)
+            return zone.startOfDay(year: year, month: month, day: day)
         }
         return LedgerTimestamp.parse(text)
-    }
-
-    /// The first instant of a calendar day in a time zone (later than midnight on the
-    /// rare days a clock change skips midnight).
-    public static func localMidnight(year: Int, month: Int, day: Int, timeZone: TimeZone) -> Int64? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
-        return Int64((calendar.startOfDay(for: date).timeIntervalSince1970 * 1000).rounded())
     }
 }
 
@@ -132,7 +128,7 @@ public struct ReportRequest: Sendable {
     /// `--baseline`, if given.
     public var baseline: BaselineRepricing?
     /// The zone of `--by day` and of the table's dates.
-    public var timeZone: TimeZone
+    public var zone: LocalZone
     /// Threads to read with; 0 means one per core.
     public var workers: Int
     /// Bad lines to keep (with file and line) for the message on standard error.
@@ -148,16 +144,25 @@ public struct ReportRequest: Sendable {
     /// Up to eight dimensions are supported (group keys are fixed-size).
     public static let maximumDimensions = 8
 
-    /// A request; `workers` 0 uses every core.
+    /// A request in a fixed Foundation time zone; `workers` 0 uses every core.
     public init(
         logs: [String], dimensions: [ReportDimension] = [], window: TimeWindow = TimeWindow(),
         baseline: BaselineRepricing? = nil, timeZone: TimeZone, workers: Int = 0, badLineSampleLimit: Int = 5
+    ) {
+        self.init(logs: logs, dimensions: dimensions, window: window, baseline: baseline, zone: LocalZone(timeZone), workers: workers,
+                  badLineSampleLimit: badLineSampleLimit)
+    }
+
+    /// A request whose days and dates are in `zone`; `workers` 0 uses every core.
+    public init(
+        logs: [String], dimensions: [ReportDimension] = [], window: TimeWindow = TimeWindow(),
+        baseline: BaselineRepricing? = nil, zone: LocalZone, workers: Int = 0, badLineSampleLimit: Int = 5
     ) {
         self.logs = logs
         self.dimensions = dimensions
         self.window = window
         self.baseline = baseline
-        self.timeZone = timeZone
+        self.zone = zone
         self.workers = workers
         self.badLineSampleLimit = badLineSampleLimit
     }

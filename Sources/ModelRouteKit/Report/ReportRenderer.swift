@@ -14,7 +14,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 public enum ReportRenderer {
     /// The report in `format`. `decorated` draws the table's bars with Unicode blocks
     /// (else plain ASCII); `timeZone` is the zone of the dates shown.
-    public static func render(_ result: ReportResult, format: ReportFormat, decorated: Bool, timeZone: TimeZone) -> String {
+    public static func render(_ result: ReportResult, format: ReportFormat, decorated: Bool, timeZone: LocalZone) -> String {
         switch format {
         case .table: return table(result, decorated: decorated, timeZone: timeZone)
         case .json: return json(result)
@@ -28,9 +28,9 @@ public enum ReportRenderer {
     static let barWidth = 16
 
     /// The table: title, groups with bars, totals, notes.
-    private static func table(_ result: ReportResult, decorated: Bool, timeZone: TimeZone) -> String {
+    private static func table(_ result: ReportResult, decorated: Bool, timeZone: LocalZone) -> String {
         var text = ""
-        var days = LocalDays(timeZone: timeZone)
+        var days = LocalDays(zone: timeZone)
         var title = "modelroute usage: \(grouped(result.totals.calls)) call\(result.totals.calls == 1 ? "" : "s")"
         if let first = result.firstMillis, let last = result.lastMillis {
             let from = LedgerTimestamp.dateString(days: days.day(first))

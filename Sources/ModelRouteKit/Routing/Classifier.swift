@@ -10,20 +10,22 @@ public struct ClassificationContext: Sendable {
     /// The moment of the call; `hours` conditions read its local hour.
     public var date: Date
     /// The time zone `hours` windows are in.
-    public var timeZone: TimeZone
+    public var zone: LocalZone
 
-    public init(tier: String? = nil, date: Date = Date(), timeZone: TimeZone = .current) {
+    /// A context in `zone` (the system's by default).
+    public init(tier: String? = nil, date: Date = Date(), zone: LocalZone = .system) {
         self.tier = tier
         self.date = date
-        self.timeZone = timeZone
+        self.zone = zone
     }
 
-    /// The local hour (0–23) of `date` in `timeZone`.
-    var localHour: Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.component(.hour, from: date)
+    /// A context in a fixed Foundation time zone.
+    public init(tier: String? = nil, date: Date = Date(), timeZone: TimeZone) {
+        self.init(tier: tier, date: date, zone: LocalZone(timeZone))
     }
+
+    /// The local hour (0–23) of `date` in `zone`.
+    var localHour: Int { zone.hour(at: date) }
 }
 
 /// Decides a route for a prompt from a routing table, locally and in microseconds.

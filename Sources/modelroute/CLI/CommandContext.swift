@@ -10,15 +10,38 @@ struct CommandContext: Sendable {
     var environment: [String: String]
     var currentDirectory: String
     var now: @Sendable () -> Date
-    var timeZone: TimeZone
+    /// The zone of `hours` rules, `report --by day` and local dates.
+    var zone: LocalZone
 
-    /// The running process's streams, environment, working directory and clock.
+    init(
+        stdout: OutputSink, stderr: OutputSink, stdin: InputSource, environment: [String: String], currentDirectory: String,
+        now: @escaping @Sendable () -> Date, zone: LocalZone
+    ) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdin = stdin
+        self.environment = environment
+        self.currentDirectory = currentDirectory
+        self.now = now
+        self.zone = zone
+    }
+
+    /// A context in a fixed Foundation time zone (tests).
+    init(
+        stdout: OutputSink, stderr: OutputSink, stdin: InputSource, environment: [String: String], currentDirectory: String,
+        now: @escaping @Sendable () -> Date, timeZone: TimeZone
+    ) {
+        self.init(stdout: stdout, stderr: stderr, stdin: stdin, environment: environment, currentDirectory: currentDirectory, now: now, zone: LocalZone(timeZone))
+    }
+
+    /// The running process's streams, environment, working directory, clock, and the
+    /// system's time zone (`$TZ`, else /etc/localtime, through the C library).
     static func process() -> CommandContext {
         CommandContext(
             stdout: .standardOutput(), stderr: .standardError(), stdin: .standardInput(),
             environment: ProcessInfo.processInfo.environment,
             currentDirectory: FileManager.default.currentDirectoryPath,
-            now: { Date() }, timeZone: .current)
+            now: { Date() }, zone: .system)
     }
 
     /// Prints a diagnostic line to stderr, prefixed with the tool's name.

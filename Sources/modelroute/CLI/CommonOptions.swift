@@ -21,6 +21,6 @@ enum CommonOptions {
     /// Who is asking and when, from `--tier`, `$MODELROUTE_TIER` and the context's clock.
     static func classificationContext(_ arguments: ParsedArguments, context: CommandContext) -> ClassificationContext {
         let tier = arguments.value("tier") ?? context.environment["MODELROUTE_TIER"].flatMap { $0.isEmpty ? nil : $0 }
-        return ClassificationContext(tier: tier, date: context.now(), timeZone: context.timeZone)
+        return ClassificationContext(tier: tier, date: context.now(), zone: context.zone)
     }
 }

@@ -63,7 +63,7 @@ enum ReportCommand: Command {
             context.diagnose("none of the \(result.records) calls are inside the --since/--until window.")
             if format == .table { return .success }
         }
-        context.stdout.write(ReportRenderer.render(result, format: format, decorated: context.wantsDecoration(context.stdout), timeZone: context.timeZone))
+        context.stdout.write(ReportRenderer.render(result, format: format, decorated: context.wantsDecoration(context.stdout), timeZone: context.zone))
         return .success
     }
 
@@ -81,7 +81,7 @@ enum ReportCommand: Command {
         let now = context.now()
         func bound(_ option: String) throws(ReportError) -> Int64? {
             guard let text = arguments.value(option) else { return nil }
-            guard let value = TimeWindow.parseBound(text, now: now, timeZone: context.timeZone) else {
+            guard let value = TimeWindow.parseBound(text, now: now, zone: context.zone) else {
                 throw .invalidTime(option: option, value: text)
             }
             return value
@@ -98,7 +98,7 @@ enum ReportCommand: Command {
             }
             baseline = BaselineRepricing(model: name, pricing: model.pricing)
         }
-        var request = ReportRequest(logs: [], dimensions: dimensions, window: window, baseline: baseline, timeZone: context.timeZone)
+        var request = ReportRequest(logs: [], dimensions: dimensions, window: window, baseline: baseline, zone: context.zone)
         request.includeOffline = arguments.flag("include-offline")
         return request
     }
