@@ -35,6 +35,13 @@ private func body(_ events: [HTTPResponseReader.Event]) -> (text: String, ended:
         #expect(body(events) == ("hello, world!!!", true))
     }
 
+    @Test func aSignedOrNegativeChunkSizeIsMalformedNotACrash() {
+        for size in ["-5", "+5", "-0", "5x", "0x5"] {
+            let response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n"
+            #expect(throws: HTTPResponseReader.Malformed.self, "\(size)") { _ = try read(response) }
+        }
+    }
+
     @Test func aSizedBodyEndsAtItsLengthAndBareLineFeedsAreAccepted() throws {
         let events = try read("HTTP/1.0 201 Created\nContent-Length: 4\nSet-Cookie: a\nSet-Cookie: b\n\nbodyEXTRA", closing: false)
         #expect(events.first == .head(status: 201, headers: ["content-length": "4", "set-cookie": "a, b"]))

@@ -133,6 +133,27 @@ import Testing
         }
     }
 
+    /// Numbers that would overflow later (an infinite cost, a wait that never ends, a
+    /// timeout that traps when converted) are refused where the table is read.
+    @Test func hugeNumbersInTheTableAreRefusedWithTheirPath() {
+        func message(_ json: String) -> String {
+            do {
+                _ = try RoutingTableLoader.load(json: Array(json.utf8), source: "t.json")
+                return ""
+            } catch {
+                return error.message
+            }
+        }
+        let base = tableJSON(rules: "")
+        #expect(message(base.replacingOccurrences(of: #""small": {"provider": "openai", "input_per_mtok": 0.1"#, with: #""small": {"provider": "openai", "input_per_mtok": 1e308"#))
+            .contains("models.small.input_per_mtok: a price must be at most 100000"))
+        #expect(message(base.replacingOccurrences(of: #""openai": {"type": "openai"}"#, with: #""openai": {"type": "openai", "timeout_s": 1e300}"#))
+            .contains("providers.openai.timeout_s: a timeout must be more than 0 and at most 86400"))
+        #expect(message(base.replacingOccurrences(of: #""openai": {"type": "openai"}"#, with: #""openai": {"type": "openai", "retry": {"max_delay_s": 1e300}}"#))
+            .contains("providers.openai.retry.max_delay_s: a delay must be at most 3600"))
+        #expect(message(base) == "")
+    }
+
     @Test func everyExampleTableLoads() throws {
         let examples = repositoryRoot.appendingPathComponent("Examples")
         let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".json") }.sorted()

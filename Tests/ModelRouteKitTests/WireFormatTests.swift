@@ -112,6 +112,30 @@ import Testing
         #expect(RetryTiming.retryAfter(headers: [:], now: now) == nil)
     }
 
+    /// Hostile values are range-checked where they are read: never a trap, never an endless wait.
+    @Test func hugeOrInfiniteRetryAfterValuesAreBounded() {
+        let now = Date(timeIntervalSince1970: 1_792_567_680)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after": "1e300"], now: now) == RetryTiming.longestWait)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after": "99999999999999999999"], now: now) == RetryTiming.longestWait)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after": "inf"], now: now) == nil)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after": "-5"], now: now) == nil)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after-ms": "inf"], now: now) == nil)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after-ms": "1e300"], now: now) == RetryTiming.longestWait)
+        #expect(RetryTiming.retryAfter(headers: ["retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"], now: now) == RetryTiming.longestWait)
+    }
+
+    @Test func aByteOrderMarkBeforeTheFirstEventIsDropped() {
+        var parser = SSEParser()
+        #expect(parser.feed(Array("\u{FEFF}data: first\n\ndata: second\n\n".utf8)) == [SSEEvent(data: "first"), SSEEvent(data: "second")])
+        var split = SSEParser()
+        var events = split.feed([0xEF])
+        events += split.feed([0xBB, 0xBF] + Array("data: a\n\n".utf8))
+        #expect(events == [SSEEvent(data: "a")])
+        // Only at the very start: a later one is part of the line.
+        var later = SSEParser()
+        #expect(later.feed(Array("data: x\n\n\u{FEFF}data: y\n\n".utf8)) == [SSEEvent(data: "x")])
+    }
+
     @Test func everyHTTPDateFormIsReadAndNonsenseIsNot() {
         let expected = Date(timeIntervalSince1970: 1_792_567_680)  // 2026-10-21 07:28:00 UTC
         #expect(RetryTiming.httpDate("Wed, 21 Oct 2026 07:28:00 GMT") == expected)

@@ -53,7 +53,9 @@ public final class CancellationSignal: Sendable {
     }
 
     /// Waits `seconds`, or less if cancelled; returns false when cancelled.
-    public func sleep(seconds: Double) async -> Bool {
+    public func sleep(seconds requested: Double) async -> Bool {
+        // Every wait is bounded, whatever asked for it.
+        let seconds = requested.isFinite ? min(requested, RetryTiming.longestWait) : 0
         if seconds <= 0 { return !isCancelled }
         let once = Mutex(false)
         let outcome: Bool = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in

@@ -14,15 +14,23 @@ public enum RetryTiming {
 
     /// Seconds a response asks to wait: `retry-after-ms`, else `Retry-After` as
     /// seconds or an HTTP date; nil when absent or unreadable. Headers are lowercased.
+    /// A value is range-checked where it is read: not a finite, non-negative number is
+    /// unreadable (nil), and anything above `longestWait` is `longestWait`, which every
+    /// route's `max_delay_s` is below, so such an answer is never waited for.
     public static func retryAfter(headers: [String: String], now: Date) -> Double? {
-        if let text = headers["retry-after-ms"], let milliseconds = Double(text.trimmingWhitespace()), milliseconds >= 0 {
-            return milliseconds / 1000
+        if let text = headers["retry-after-ms"], let milliseconds = Double(text.trimmingWhitespace()), milliseconds.isFinite, milliseconds >= 0 {
+            return min(milliseconds / 1000, longestWait)
         }
         guard let text = headers["retry-after"]?.trimmingWhitespace(), !text.isEmpty else { return nil }
-        if let seconds = Double(text) { return seconds >= 0 && seconds.isFinite ? seconds : nil }
+        if let seconds = Double(text) { return seconds >= 0 && seconds.isFinite ? min(seconds, longestWait) : nil }
         guard let date = httpDate(text) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        let wait = date.timeIntervalSince(now)
+        return wait.isFinite ? min(max(0, wait), longestWait) : nil
     }
+
+    /// The longest any one wait can be, one day: a bound for `Retry-After` values and
+    /// above every `max_delay_s` a table may set (at most an hour).
+    public static let longestWait = 86_400.0
 
     /// Parses an HTTP date (RFC 9110): IMF-fixdate ("Wed, 21 Oct 2026 07:28:00 GMT"),
     /// and the obsolete RFC 850 ("Wednesday, 21-Oct-26 07:28:00 GMT") and asctime

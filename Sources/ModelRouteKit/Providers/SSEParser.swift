@@ -29,6 +29,9 @@ public struct SSEParser: Sendable {
     private var hasData = false
     /// `event:` of the event being assembled.
     private var eventName: String?
+    /// Whether no line has ended yet: a byte-order mark before the first line is dropped
+    /// (as the WHATWG rules say), so the first event is not lost to an unknown field name.
+    private var atStreamStart = true
 
     public init() {}
 
@@ -80,6 +83,10 @@ public struct SSEParser: Sendable {
     /// Handles one complete line; a blank line dispatches the event.
     private mutating func endLine() -> SSEEvent? {
         defer { line.removeAll(keepingCapacity: true) }
+        if atStreamStart {
+            atStreamStart = false
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+        }
         if line.isEmpty { return dispatch() }
         if line[0] == UInt8(ascii: ":") { return nil }  // a comment, such as ": keep-alive"
         let colon = line.firstIndex(of: UInt8(ascii: ":"))

@@ -162,6 +162,17 @@ private struct TableReader {
             throw error(path, "expected a number, found \(node.value.kindDescription)", at: node)
         }
         guard value >= 0 else { throw error(path, "\(what) must not be negative, found \(JSONValue.number(value).numberText)", at: node) }
+        guard value.isFinite else { throw error(path, "\(what) must be a finite number", at: node) }
+        return value
+    }
+
+    /// A price in USD per million tokens: not negative, and at most 100,000, so that no
+    /// cost can overflow to infinity (and be logged as null, unseen by `report`).
+    func price(_ node: JSONNode, _ path: String) throws(ConfigError) -> Double {
+        let value = try number(node, path, what: "a price")
+        guard value <= 100_000 else {
+            throw error(path, "a price must be at most 100000 USD per million tokens, found \(node.value.numberText)", at: node)
+        }
         return value
     }
 
@@ -321,7 +332,9 @@ private struct TableReader {
         var timeout: Double?
         if let node = named(fields, "timeout_s") {
             let value = try number(node, "\(path).timeout_s", what: "a timeout")
-            guard value > 0 else { throw error("\(path).timeout_s", "a timeout must be more than 0 seconds", at: node) }
+            guard value > 0, value <= 86_400 else {
+                throw error("\(path).timeout_s", "a timeout must be more than 0 and at most 86400 seconds (a day), found \(node.value.numberText)", at: node)
+            }
             timeout = value
         }
         if type == .mock { keyVariable = nil }
@@ -339,6 +352,9 @@ private struct TableReader {
         }
         if let value = named(fields, "max_delay_s") {
             policy.maxDelaySeconds = try number(value, "\(path).max_delay_s", what: "a delay")
+            guard policy.maxDelaySeconds <= 3600 else {
+                throw error("\(path).max_delay_s", "a delay must be at most 3600 seconds (an hour), found \(value.value.numberText)", at: value)
+            }
         }
         return policy
     }
@@ -349,10 +365,10 @@ private struct TableReader {
         let fields = try members(member.value, path, known: TableReader.modelKeys, what: "a model")
         let provider = try reference(try required(fields, "provider", path, in: member.value, what: what), "\(path).provider", to: "provider", among: providers)
         let id = try named(fields, "id").map { (node) throws(ConfigError) in try string(node, "\(path).id") }
-        let input = try number(try required(fields, "input_per_mtok", path, in: member.value, what: what), "\(path).input_per_mtok", what: "a price")
-        let output = try number(try required(fields, "output_per_mtok", path, in: member.value, what: what), "\(path).output_per_mtok", what: "a price")
+        let input = try price(try required(fields, "input_per_mtok", path, in: member.value, what: what), "\(path).input_per_mtok")
+        let output = try price(try required(fields, "output_per_mtok", path, in: member.value, what: what), "\(path).output_per_mtok")
         let cached = try named(fields, "cached_input_per_mtok").map { (node) throws(ConfigError) in
-            try number(node, "\(path).cached_input_per_mtok", what: "a price")
+            try price(node, "\(path).cached_input_per_mtok")
         }
         return ModelConfig(
             name: member.key, provider: provider, id: id,

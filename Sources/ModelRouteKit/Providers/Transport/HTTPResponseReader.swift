@@ -67,7 +67,9 @@ struct HTTPResponseReader {
                 guard nextLineEnd(bytes, from: &index) != nil else { try checkLine(); continue }
                 let line = takeLine()
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
-                guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+                // Hex digits only: Int(radix:) would also take a sign, and a negative size is no size.
+                let isHex = digits.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }
+                guard !digits.isEmpty, digits.count <= 15, isHex, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0 else {
                     throw Malformed(detail: "bad chunk size line")
                 }
                 stage = size == 0 ? .trailer : .chunkData(remaining: size)
