@@ -102,6 +102,36 @@ import ModelRouteKit
         #expect(forced.status != 64, "after --, a word is a prompt")
     }
 
+    /// `git diff | modelroute "Write a commit message"`: the words, a blank line, then standard input.
+    @Test func wordsAndPipedInputAreOnePrompt() async throws {
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let dry = await runCLI(["--dry-run", "--explain", "--routes", routes, "Write", "a", "commit", "message"], stdin: "+ added a line\n")
+        #expect(dry.status == 0)
+        // 22 characters of words, 2 line breaks, 14 of standard input (its last line break dropped).
+        #expect(dry.stdout.contains("38 chars"))
+        #expect(dry.stdout.contains("prompt parts: the words (22 chars), a blank line, standard input (14 chars, ~4 tokens)"))
+        let call = await runCLI(["--offline", "--log", "/dev/null", "Say"], stdin: "hello there\n\n")
+        #expect(call.stdout == "[mock gpt-4.1-mini] Say hello there\n")
+        let wordsOnly = await runCLI(["--dry-run", "--explain", "--routes", routes, "just", "words"], stdin: "")
+        #expect(!wordsOnly.stdout.contains("prompt parts"))
+        let stdinOnly = await runCLI(["--dry-run", "--routes", routes], stdin: "only piped\n")
+        #expect(stdinOnly.stdout.contains("10 chars"))
+        let notUTF8 = await runCLIBytes(["--dry-run", "--routes", routes, "words"], stdin: [0x61, 0xFF])
+        #expect(notUTF8 == 65)
+    }
+
+    /// In the built executable, words with standard input on /dev/null (a cron job, a
+    /// service) are the whole prompt: nothing waits on a terminal or a device.
+    @Test func wordsWithStandardInputOnDevNullAreTheWholePrompt() throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let (process, output, _) = pipedProcess(binary, ["--dry-run", "--explain", "hello", "world"], environment: ["HOME": "/nonexistent", "PATH": "/usr/bin:/bin"])
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("prompt: 2 words, 11 chars") && !text.contains("prompt parts"))
+    }
+
     @Test func anEmptyPromptExits66InADryRunAsInACall() async {
         #expect(await runCLI(["--dry-run", ""]).status == 66)
         let blank = await runCLI(["--dry-run"], stdin: " \n\t\n")
@@ -151,4 +181,12 @@ import ModelRouteKit
 func builtProduct(_ name: String) -> String? {
     let candidate = MeasuredProcess.productsDirectory + "/" + name
     return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+}
+
+/// Runs the command in-process with raw bytes on standard input; returns the exit status.
+func runCLIBytes(_ arguments: [String], stdin: [UInt8]) async -> Int32 {
+    let context = CommandContext(
+        stdout: .memory(), stderr: .memory(), stdin: .memory(stdin), environment: [:], currentDirectory: "/",
+        now: { Date() }, timeZone: TimeZone(identifier: "UTC") ?? .current)
+    return await ModelRouteCommand.run(arguments: arguments, context: context)
 }

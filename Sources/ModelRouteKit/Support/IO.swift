@@ -128,6 +128,17 @@ public final class InputSource: Sendable {
         memory(Array(text.utf8), isTerminal: isTerminal)
     }
 
+    /// Whether something was piped or redirected in: a pipe, FIFO or regular file (a
+    /// memory source counts). A terminal, `/dev/null`, a socket or a closed descriptor
+    /// does not, so a prompt given as words is not held up waiting on them.
+    public var isPipedOrFile: Bool {
+        guard let descriptor else { return true }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind == S_IFIFO || kind == S_IFREG
+    }
+
     /// Reads up to `buffer.count` bytes; 0 means end of input.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
         if let descriptor {

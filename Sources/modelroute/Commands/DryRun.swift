@@ -4,8 +4,8 @@ import ModelRouteKit
 enum DryRun {
     /// Prints the decision; `classification` is the context it was made in (for `--explain`).
     static func run(
-        prompt: String, classifier: Classifier, decision: RoutingDecision, explain: Bool, json: Bool = false, context: CommandContext,
-        classification: ClassificationContext
+        prompt: String, parts: PromptInput.Prompt? = nil, classifier: Classifier, decision: RoutingDecision, explain: Bool, json: Bool = false,
+        context: CommandContext, classification: ClassificationContext
     ) -> ExitCode {
         if json {
             context.stdout.write(DecisionDescription.renderJSON(table: classifier.table, decision: decision))
@@ -18,6 +18,12 @@ enum DryRun {
             contributions = classifier.difficultyModel?.explain(prompt).contributions
         }
         context.stdout.write(DecisionDescription.render(table: classifier.table, decision: decision, trace: trace, contributions: contributions))
+        if explain, let parts, let words = parts.words, let piped = parts.standardInput {
+            // Words and standard input together: say what each part brought.
+            context.stdout.write(
+                "\nprompt parts: the words (\(words.unicodeScalars.count) chars), a blank line, standard input (\(piped.unicodeScalars.count) chars, "
+                    + "~\(TokenEstimator.estimate(piped)) tokens)\n")
+        }
         return .success
     }
 }

@@ -60,8 +60,8 @@ enum RouteCommand: Command {
         if options.dryRun {
             let routed = try route(arguments, options: options, context: context, table: givenTable)
             return DryRun.run(
-                prompt: routed.prompt, classifier: routed.classifier, decision: routed.decision, explain: options.explain, json: options.json,
-                context: context,
+                prompt: routed.prompt, parts: routed.parts, classifier: routed.classifier, decision: routed.decision, explain: options.explain,
+                json: options.json, context: context,
                 classification: routed.classification)
         }
         let transport = HTTPClient(plainHTTP: options.httpClient)
@@ -162,8 +162,9 @@ enum RouteCommand: Command {
     /// Reads the prompt, loads the table and decides the route: what a call and a dry run share.
     private static func route(
         _ arguments: ParsedArguments, options: CallOptions, context: CommandContext, table givenTable: RoutingTable?
-    ) throws -> (prompt: String, classifier: Classifier, classification: ClassificationContext, decision: RoutingDecision) {
-        let prompt = try readPrompt(arguments, context: context)
+    ) throws -> (prompt: String, parts: PromptInput.Prompt, classifier: Classifier, classification: ClassificationContext, decision: RoutingDecision) {
+        let parts = try PromptInput.read(arguments.positionals, stdin: context.stdin)
+        let prompt = parts.text
         // A call and a dry run refuse an empty prompt alike (exit 66).
         guard !prompt.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) else { throw PromptInputError.empty }
         let classifier = try givenTable.map { (table) throws(DifficultyModelError) in try Classifier.load(table: table) }
@@ -175,17 +176,7 @@ enum RouteCommand: Command {
         } else {
             decision = classifier.classify(prompt, context: classification)
         }
-        return (prompt, classifier, classification, decision)
-    }
-
-    /// The prompt: the arguments joined with spaces, else standard input without the
-    /// line break that `echo` or an editor leaves at its end.
-    static func readPrompt(_ arguments: ParsedArguments, context: CommandContext) throws -> String {
-        let text = try PromptInput.read(arguments.positionals, stdin: context.stdin)
-        guard arguments.positionals.isEmpty else { return text }
-        var prompt = Substring(text)
-        while prompt.last == "\n" || prompt.last == "\r\n" || prompt.last == "\r" { prompt.removeLast() }
-        return String(prompt)
+        return (prompt, parts, classifier, classification, decision)
     }
 
     /// The `--json` object: `content` (the answer, "" when there is none), every field

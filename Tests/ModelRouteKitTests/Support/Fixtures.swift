@@ -78,6 +78,8 @@ func pipedProcess(_ path: String, _ arguments: [String], environment: [String: S
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     process.environment = environment
+    // Not the test runner's own standard input: a prompt given as words would read it.
+    process.standardInput = FileHandle.nullDevice
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
