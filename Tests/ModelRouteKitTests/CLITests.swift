@@ -165,6 +165,7 @@ import ModelRouteKit
         process.arguments = [repositoryRoot.appendingPathComponent("Examples/dry-run-pipeline.sh").path]
         process.environment = ["MODELROUTE": binary, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
         process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        process.standardInput = FileHandle.nullDevice
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
