@@ -131,6 +131,25 @@ func runCall(
         #expect(run.records.isEmpty)
     }
 
+    /// A server that sent its last event but keeps the connection open: the answer is
+    /// whole at that event, not broken after `--timeout`.
+    @Test func aStreamIsDoneAtItsFinalEventEvenIfTheConnectionStaysOpen() async throws {
+        func openAfter(_ events: [String]) -> TestHTTPServer.Response {
+            let stream = events.map { $0 + "\n\n" }.joined()
+            return TestHTTPServer.Response(
+                headers: [("Content-Type", "text/event-stream")], parts: [.bytes(Array(stream.utf8)), .pause(30)], framing: .chunked)
+        }
+        let server = try TestHTTPServer(responses: [openAfter(Canned.openAIStream(["all ", "here"])), openAfter(Canned.anthropicStream(["yes"]))])
+        let start = Date()
+        let openAI = await runCall(["--route", "solo", "--timeout", "20", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(openAI.status == 0 && openAI.stdout == "all here\n")
+        #expect(openAI.records.first?.status == .ok && openAI.records.first?.outputTokens == 5)
+        let anthropic = await runCall(["--route", "claude", "--timeout", "20", "hi"], table: providerTable(baseURL: server.baseURL))
+        #expect(anthropic.status == 0 && anthropic.stdout == "yes\n")
+        #expect(Date().timeIntervalSince(start) < 10, "neither call waited for the server to close")
+        server.stop()
+    }
+
     @Test func modelOverrideCallsOnlyThatModelAndLogsOverride() async throws {
         let server = try TestHTTPServer(responses: [.json(#"{"error":{"message":"down"}}"#, status: 400)])
         let run = await runCall(["--model", "big", "hi"], table: providerTable(baseURL: server.baseURL))

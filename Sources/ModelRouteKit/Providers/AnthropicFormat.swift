@@ -68,7 +68,7 @@ public struct AnthropicFormat: WireFormat {
             let stopped = node["delta"]?["stop_reason"].map { !$0.isNull } ?? false
             return StreamUpdate(usage: node["usage"].map(usage), complete: stopped)
         case "message_stop":
-            return StreamUpdate(complete: true)
+            return StreamUpdate(final: true)
         case "error":
             return StreamUpdate(error: errorMessage(node) ?? WireSupport.snippet(event.data))
         default:

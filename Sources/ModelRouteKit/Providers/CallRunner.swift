@@ -423,7 +423,8 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
                 }
             }
         }
-        return true
+        // The last event: the answer is whole; do not wait for the server to close.
+        return !update.final
     }
 
     /// Judges the exchange once the transport is done with it.

@@ -85,7 +85,10 @@ public struct GeminiFormat: WireFormat {
             for part in first["content"]?["parts"]?.arrayValue ?? [] where part["thought"]?.value != .bool(true) {
                 update.text += part["text"]?.stringValue ?? ""
             }
-            if let reason = first["finishReason"], !reason.isNull { update.complete = true }
+            if let reason = first["finishReason"], !reason.isNull {
+                update.complete = true
+                update.final = true  // Gemini sends its usage in this same last chunk
+            }
         }
         return update
     }

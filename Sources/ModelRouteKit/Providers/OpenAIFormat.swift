@@ -57,7 +57,7 @@ public struct OpenAIFormat: WireFormat {
 
     /// Reads one Chat Completions SSE event.
     public func parseEvent(_ event: SSEEvent) throws(FormatViolation) -> StreamUpdate {
-        if event.data == "[DONE]" { return StreamUpdate(complete: true) }
+        if event.data == "[DONE]" { return StreamUpdate(final: true) }
         let node = try WireSupport.parseData(event)
         if body(node, hasErrorWithout: "choices") {
             return StreamUpdate(error: errorMessage(node) ?? WireSupport.snippet(event.data))

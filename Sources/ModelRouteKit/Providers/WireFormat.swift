@@ -91,12 +91,17 @@ public struct StreamUpdate: Sendable, Equatable {
     public var complete: Bool = false
     /// The provider reported an error inside the stream.
     public var error: String?
+    /// The stream's last event: nothing more is coming, so the answer is done now, even
+    /// if the server leaves the connection open (OpenAI `[DONE]`, Anthropic
+    /// `message_stop`, Gemini's chunk with a finish reason).
+    public var final: Bool = false
 
-    public init(text: String = "", usage: TokenUsage? = nil, complete: Bool = false, error: String? = nil) {
+    public init(text: String = "", usage: TokenUsage? = nil, complete: Bool = false, error: String? = nil, final: Bool = false) {
         self.text = text
         self.usage = usage
-        self.complete = complete
+        self.complete = complete || final
         self.error = error
+        self.final = final
     }
 }
 
