@@ -133,3 +133,36 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self) == "0.0000036")
     }
 }
+
+/// Objects with thousands of keys (a large routing table) parse in linear time and still
+/// refuse a duplicate key, wherever it is.
+@Suite struct LargeObjectTests {
+    @Test func aDuplicateKeyIsFoundInALargeObject() {
+        let keys = (0..<5000).map { "\"k\($0)\": \($0)" }
+        let good = "{" + keys.joined(separator: ", ") + "}"
+        #expect((try? JSONParser.parse(Array(good.utf8))) != nil)
+        for duplicate in ["k0", "k15", "k16", "k4999"] {
+            let bad = "{" + keys.joined(separator: ", ") + ", \"\(duplicate)\": 1}"
+            do {
+                _ = try JSONParser.parse(Array(bad.utf8))
+                Issue.record("\(duplicate) should be a duplicate")
+            } catch {
+                #expect(error.message == "duplicate key \"\(duplicate)\"")
+            }
+        }
+    }
+
+    @Test func aTableWithThousandsOfRoutesLoadsWholly() throws {
+        let count = 3000
+        let models = (0..<count).map { "\"m\($0)\": {\"provider\": \"p\", \"input_per_mtok\": 1, \"output_per_mtok\": 2}" }.joined(separator: ", ")
+        let routes = (0..<count).map { "\"r\($0)\": {\"model\": \"m\($0)\", \"fallbacks\": [\"m\(($0 + 1) % count)\"]}" }.joined(separator: ", ")
+        let rules = (0..<count).map { "{\"name\": \"rule\($0)\", \"route\": \"r\($0)\", \"any\": [\"kw\($0)\"]}" }.joined(separator: ", ")
+        let json = "{\"version\": 1, \"default_route\": \"r0\", \"providers\": {\"p\": {\"type\": \"mock\"}}, \"models\": {\(models)}, \"routes\": {\(routes)}, \"rules\": [\(rules)]}"
+        let table = try RoutingTableLoader.load(json: Array(json.utf8), source: "big.json")
+        #expect(table.routes.count == count && table.rules.count == count)
+        let decision = Classifier(table: table).classify("please kw2999 now", context: ClassificationContext())
+        #expect(decision.route == "r2999" && decision.model == "m2999")
+        let duplicated = json.replacingOccurrences(of: "{\"name\": \"rule2999\"", with: "{\"name\": \"rule5\"")
+        #expect(throws: ConfigError.self) { try RoutingTableLoader.load(json: Array(duplicated.utf8), source: "big.json") }
+    }
+}

@@ -324,15 +324,20 @@ struct RowLayout: Sendable {
         self.writesRows = writesRows
         baseline = table.model(named: table.baselineModel)?.pricing
         var groups: [(route: String, model: String)] = []
+        var groupIndex: [String: Int] = [:]
         var deciders: [Decider] = []
+        let routeModels = Dictionary(table.routes.map { ($0.name, $0.model) }, uniquingKeysWith: { first, _ in first })
+        let prices = Dictionary(table.models.map { ($0.name, $0.pricing) }, uniquingKeysWith: { first, _ in first })
         let sources = table.rules.map { (route: $0.route, rule: $0.name) } + [(route: table.defaultRoute, rule: "default")]
         for source in sources {
-            let model = table.route(named: source.route)?.model ?? ""
+            let model = routeModels[source.route] ?? ""
             let group: Int
-            if let existing = groups.firstIndex(where: { $0.route == source.route && $0.model == model }) {
+            let key = source.route + "\u{0}" + model
+            if let existing = groupIndex[key] {
                 group = existing
             } else {
                 group = groups.count
+                groupIndex[key] = group
                 groups.append((source.route, model))
             }
             var fragment: [UInt8] = []
@@ -347,7 +352,7 @@ struct RowLayout: Sendable {
             case .table:
                 fragment.append(contentsOf: ("  " + Text.pad(source.route, 10) + "  " + Text.pad(model, 20) + "  " + Text.pad(source.rule, 18)).utf8)
             }
-            deciders.append(Decider(route: source.route, model: model, rule: source.rule, pricing: table.model(named: model)?.pricing, group: group, fragment: fragment))
+            deciders.append(Decider(route: source.route, model: model, rule: source.rule, pricing: prices[model], group: group, fragment: fragment))
         }
         self.deciders = deciders
         self.groups = groups

@@ -46,6 +46,8 @@ public struct Classifier: Sendable {
     private let needsFolding: Bool
     private let needsCode: Bool
     private let needsLines: Bool
+    /// The default route's primary model.
+    private let defaultModel: String
     /// The difficulty model, when the table reads the score; every decision then carries it.
     public let difficultyModel: DifficultyModel?
 
@@ -103,6 +105,7 @@ public struct Classifier: Sendable {
         }
         var needsCode = false
         var needsLines = false
+        let routeModels = Dictionary(table.routes.map { ($0.name, $0.model) }, uniquingKeysWith: { first, _ in first })
         for (index, rule) in table.rules.enumerated() {
             let start = tests.count
             for condition in rule.conditions {
@@ -124,7 +127,7 @@ public struct Classifier: Sendable {
                 }
             }
             testRanges.append(start..<tests.count)
-            let model = table.route(named: rule.route)?.model ?? ""
+            let model = routeModels[rule.route] ?? ""
             rules.append(CompiledRule(name: rule.name, index: index, route: rule.route, model: model, ask: rule.ask))
         }
         automaton = KeywordAutomaton(keywords: keywords)
@@ -134,6 +137,7 @@ public struct Classifier: Sendable {
         self.keywordLists = keywordLists
         self.tierSets = tierSets
         needsFolding = !keywords.isEmpty
+        defaultModel = routeModels[table.defaultRoute] ?? ""
         self.needsCode = needsCode
         self.needsLines = needsLines
     }
@@ -370,7 +374,7 @@ public struct Classifier: Sendable {
 
     private func defaultDecision(_ measurements: PromptMeasurements) -> RoutingDecision {
         RoutingDecision(
-            route: table.defaultRoute, model: table.route(named: table.defaultRoute)?.model ?? "", reason: .defaultRoute,
+            route: table.defaultRoute, model: defaultModel, reason: .defaultRoute,
             evidence: [], features: measurements)
     }
 

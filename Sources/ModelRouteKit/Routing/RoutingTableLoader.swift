@@ -190,9 +190,11 @@ private struct TableReader {
         return result
     }
 
-    func reference(_ node: JSONNode, _ path: String, to kind: String, among names: [String]) throws(ConfigError) -> String {
+    /// A name that must be one of `names`; `index` (the same names as a set) makes the
+    /// check constant-time, so a table with thousands of routes loads in linear time.
+    func reference(_ node: JSONNode, _ path: String, to kind: String, among names: [String], index: Set<String>? = nil) throws(ConfigError) -> String {
         let name = try string(node, path)
-        guard names.contains(name) else {
+        guard index?.contains(name) ?? names.contains(name) else {
             throw error(
                 path, "unknown \(kind) \"\(name)\"" + Suggestions.didYouMean(name, among: names)
                     + " (\(kind)s: \(names.joined(separator: ", ")))", at: node)
@@ -224,8 +226,10 @@ private struct TableReader {
         let routeMembers = try members(routesNode, "routes", known: [], what: "routes", allowAnyKey: true)
         guard !routeMembers.isEmpty else { throw error("routes", "define at least one route", at: routesNode) }
         var routes: [RouteConfig] = []
-        for member in routeMembers { routes.append(try readRoute(member, models: modelNames)) }
+        let modelIndex = Set(modelNames)
+        for member in routeMembers { routes.append(try readRoute(member, models: modelNames, modelIndex: modelIndex)) }
         let routeNames = routes.map(\.name)
+        let routeIndex = Set(routeNames)
 
         let defaultNode = try required(top, "default_route", "default_route", in: root, what: "the routing table")
         let defaultRoute = try reference(defaultNode, "default_route", to: "route", among: routeNames)
@@ -243,9 +247,11 @@ private struct TableReader {
             guard case .array(let elements) = rulesNode.value else {
                 throw error("rules", "expected an array of rules, found \(rulesNode.value.kindDescription)", at: rulesNode)
             }
+            var ruleNames = Set<String>()
             for (index, element) in elements.enumerated() {
-                let rule = try readRule(element, index: index, routes: routeNames, models: modelNames, defaultMatch: keywordMatch)
-                if rules.contains(where: { $0.name == rule.name }) {
+                let rule = try readRule(
+                    element, index: index, routes: routeNames, routeIndex: routeIndex, models: modelNames, modelIndex: modelIndex, defaultMatch: keywordMatch)
+                if !ruleNames.insert(rule.name).inserted {
                     throw error("rules[\(index)].name", "duplicate rule name \"\(rule.name)\"; rule names appear in logs and must be unique", at: element["name"] ?? element)
                 }
                 rules.append(rule)
@@ -375,17 +381,17 @@ private struct TableReader {
             pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached))
     }
 
-    func readRoute(_ member: JSONMember, models: [String]) throws(ConfigError) -> RouteConfig {
+    func readRoute(_ member: JSONMember, models: [String], modelIndex: Set<String>) throws(ConfigError) -> RouteConfig {
         let path = "routes.\(member.key)"
         let fields = try members(member.value, path, known: TableReader.routeKeys, what: "a route")
-        let model = try reference(try required(fields, "model", path, in: member.value, what: "route \"\(member.key)\""), "\(path).model", to: "model", among: models)
+        let model = try reference(try required(fields, "model", path, in: member.value, what: "route \"\(member.key)\""), "\(path).model", to: "model", among: models, index: modelIndex)
         var fallbacks: [String] = []
         if let node = named(fields, "fallbacks") {
             guard case .array(let elements) = node.value else {
                 throw error("\(path).fallbacks", "expected an array of model names, found \(node.value.kindDescription)", at: node)
             }
             for (index, element) in elements.enumerated() {
-                let name = try reference(element, "\(path).fallbacks[\(index)]", to: "model", among: models)
+                let name = try reference(element, "\(path).fallbacks[\(index)]", to: "model", among: models, index: modelIndex)
                 guard name != model, !fallbacks.contains(name) else {
                     throw error("\(path).fallbacks[\(index)]", "\"\(name)\" is already tried earlier on this route", at: element)
                 }
@@ -398,7 +404,9 @@ private struct TableReader {
         return RouteConfig(name: member.key, model: model, fallbacks: fallbacks, maxTokens: maxTokens, system: system, retry: retry)
     }
 
-    func readRule(_ node: JSONNode, index: Int, routes: [String], models: [String], defaultMatch: KeywordMatchMode) throws(ConfigError) -> Rule {
+    func readRule(
+        _ node: JSONNode, index: Int, routes: [String], routeIndex: Set<String>, models: [String], modelIndex: Set<String>, defaultMatch: KeywordMatchMode
+    ) throws(ConfigError) -> Rule {
         let path = "rules[\(index)]"
         let fields = try members(node, path, known: TableReader.ruleKeys, what: "a rule")
         let name = try named(fields, "name").map { (node) throws(ConfigError) in try string(node, "\(path).name") } ?? "rule-\(index + 1)"
@@ -408,10 +416,10 @@ private struct TableReader {
             if let routeNode = named(fields, "route") {
                 throw error("\(path).route", "a classify_with rule takes its route from the answer's label; remove \"route\"", at: routeNode)
             }
-            ask = try readAsk(askNode, "\(path).classify_with", routes: routes, models: models)
+            ask = try readAsk(askNode, "\(path).classify_with", routes: routes, routeIndex: routeIndex, models: models, modelIndex: modelIndex)
             route = ""
         } else {
-            route = try reference(try required(fields, "route", path, in: node, what: "rule \"\(name)\""), "\(path).route", to: "route", among: routes)
+            route = try reference(try required(fields, "route", path, in: node, what: "rule \"\(name)\""), "\(path).route", to: "route", among: routes, index: routeIndex)
         }
         var match = defaultMatch
         if let value = named(fields, "match") { match = try matchMode(value, "\(path).match") }
@@ -468,9 +476,11 @@ private struct TableReader {
     }
 
     /// A `classify_with` object: the model to ask, the question and the labels' routes.
-    func readAsk(_ node: JSONNode, _ path: String, routes: [String], models: [String]) throws(ConfigError) -> AskConfig {
+    func readAsk(
+        _ node: JSONNode, _ path: String, routes: [String], routeIndex: Set<String>, models: [String], modelIndex: Set<String>
+    ) throws(ConfigError) -> AskConfig {
         let fields = try members(node, path, known: TableReader.askKeys, what: "classify_with")
-        let model = try reference(try required(fields, "model", path, in: node, what: "classify_with"), "\(path).model", to: "model", among: models)
+        let model = try reference(try required(fields, "model", path, in: node, what: "classify_with"), "\(path).model", to: "model", among: models, index: modelIndex)
         let promptNode = try required(fields, "prompt", path, in: node, what: "classify_with")
         let prompt = try string(promptNode, "\(path).prompt")
         guard prompt.contains("{prompt}") else {
@@ -484,7 +494,7 @@ private struct TableReader {
         for pair in pairs {
             let label = pair.key.trimmingWhitespace()
             guard !label.isEmpty else { throw keyError("\(path).labels", "an answer label is empty", at: pair.keyOffset) }
-            labels.append((label, try reference(pair.value, "\(path).labels.\(pair.key)", to: "route", among: routes)))
+            labels.append((label, try reference(pair.value, "\(path).labels.\(pair.key)", to: "route", among: routes, index: routeIndex)))
         }
         let maxTokens = try named(fields, "max_tokens").map { (node) throws(ConfigError) in try integer(node, "\(path).max_tokens", minimum: 1, maximum: 1000) } ?? 5
         var timeout = 10.0

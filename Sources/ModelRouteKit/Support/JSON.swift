@@ -208,6 +208,7 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1  // {
         var members: [JSONMember] = []
+        var keys = Set<String>()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -222,7 +223,16 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) {
+            // Small objects (records, rules) compare keys directly; a large one (a table
+            // with thousands of models) keeps a set, so parsing stays linear.
+            let duplicate: Bool
+            if members.count < 16 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(members.map(\.key)) }
+                duplicate = !keys.insert(key).inserted
+            }
+            if duplicate {
                 throw fail("duplicate key \"\(key)\"", at: keyOffset)
             }
             skipWhitespace()
