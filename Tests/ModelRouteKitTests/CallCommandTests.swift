@@ -314,3 +314,54 @@ func runCall(
         #expect(record.timestamp == "2026-11-18T11:06:40.250Z" && record.tags.first?.value == "search")
     }
 }
+
+/// Values that reach the request line or a header are checked before any network, for
+/// every client; secrets are scrubbed in every form, even when a message was cut inside one.
+@Suite struct SecretHandlingTests {
+    @Test func aLineBreakInAKeyHeaderOrModelIdIsRefusedBeforeAnyNetwork() async throws {
+        let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["no"]))])
+        var table = providerTable(baseURL: server.baseURL)
+        table.providers[0].headers = [("X-Team", "${TEAM}")]
+        let injected = await runCall(["--route", "solo", "hi"], table: table, environment: keyedEnvironment.merging(["TEAM": "a\r\nX-Injected: 1"]) { $1 })
+        #expect(injected.status == 78)
+        #expect(injected.stderr.contains("the value of header X-Team contains a line break") && !injected.stderr.contains("X-Injected"))
+        var key = keyedEnvironment
+        key["TEST_OPENAI_KEY"] = "sk-abc\ndef"
+        let badKey = await runCall(["--route", "solo", "hi"], table: providerTable(baseURL: server.baseURL), environment: key)
+        #expect(badKey.status == 78 && badKey.stderr.contains("the API key in $TEST_OPENAI_KEY contains a line break"))
+        #expect(!badKey.stderr.contains("sk-abc"))
+        var badModel = providerTable(baseURL: server.baseURL)
+        badModel.models[0].id = "gpt\r\nHost: elsewhere"
+        let model = await runCall(["--route", "solo", "hi"], table: badModel)
+        #expect(model.status == 78 && model.stderr.contains("the id of model \"gpt\""))
+        var badName = providerTable(baseURL: server.baseURL)
+        badName.providers[0].headers = [("X-Bad\r\nInjected", "1")]
+        #expect(await runCall(["--route", "solo", "hi"], table: badName).status == 78)
+        #expect(server.requests.isEmpty, "nothing reached the server")
+    }
+
+    @Test func aKeyEchoedBackIsScrubbedTrimmedEncodedOrCutInHalf() async throws {
+        let key = "sk-test-ECHO-0123456789abcdefghijklmnop"
+        // A key set with white space around it is sent trimmed, and scrubbed as sent.
+        let echoed = try TestHTTPServer(responses: [.json(#"{"error":{"message":"bad key \#(key) here"}}"#, status: 401)])
+        var environment = keyedEnvironment
+        environment["TEST_OPENAI_KEY"] = "  \(key)\n"
+        let run = await runCall(["--route", "solo", "hi"], table: providerTable(baseURL: echoed.baseURL), environment: environment)
+        #expect(run.status == 69)
+        #expect(!run.stderr.contains(key) && run.stderr.contains("[redacted]"))
+        #expect(run.records.first?.error?.contains(key) == false)
+        // Percent-encoded, as a server that echoes a URL would show it.
+        let url = try TestHTTPServer(responses: [.json(#"{"error":{"message":"see https://x.test/?k=sk-test-ECHO%2B1"}}"#, status: 401)])
+        environment["TEST_OPENAI_KEY"] = "sk-test-ECHO+1"
+        let encoded = await runCall(["--route", "solo", "hi"], table: providerTable(baseURL: url.baseURL), environment: environment)
+        #expect(!encoded.stderr.contains("sk-test-ECHO%2B1") && encoded.stderr.contains("[redacted]"))
+        // A body that is not JSON is cut to 120 characters: the cut falls inside the key.
+        let cut = try TestHTTPServer(responses: [.json(String(repeating: "x", count: 100) + key + " trailing text", status: 500)])
+        environment["TEST_OPENAI_KEY"] = key
+        var table = providerTable(baseURL: cut.baseURL)
+        table.providers[0].retry = RetryPolicy(retries: 0, initialDelaySeconds: 0, maxDelaySeconds: 0)
+        let half = await runCall(["--route", "solo", "hi"], table: table, environment: environment)
+        #expect(!half.stderr.contains(String(key.prefix(12))), "\(half.stderr)")
+        #expect(half.stderr.contains("[redacted]"))
+    }
+}

@@ -91,6 +91,19 @@ public struct CallTarget: Sendable {
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw .invalidBaseURL(provider: provider.name, url: baseURL)
         }
+        // Nothing that reaches the request line or a header may carry a line break: checked
+        // here, before any network and for every client, naming the value but never showing it.
+        if let apiKey, hasControlCharacters(apiKey) {
+            throw .unsafeValue(provider: provider.name, what: "the API key in $\(provider.apiKeyEnvironmentVariable ?? "")")
+        }
+        for header in headers {
+            if header.name.isEmpty || !header.name.unicodeScalars.allSatisfy(isTokenCharacter) {
+                throw .unsafeValue(provider: provider.name, what: "the header name \"\(header.name.unicodeScalars.filter(isTokenCharacter).map(String.init).joined())\"")
+            }
+            if hasControlCharacters(header.value) { throw .unsafeValue(provider: provider.name, what: "the value of header \(header.name)") }
+        }
+        if hasControlCharacters(baseURL) || baseURL.contains(" ") { throw .unsafeValue(provider: provider.name, what: "base_url") }
+        if hasControlCharacters(model.id) || model.id.contains(" ") { throw .unsafeValue(provider: provider.name, what: "the id of model \"\(model.name)\"") }
         return CallTarget(
             model: model, provider: provider, wire: wireFormat(for: provider.type), baseURL: baseURL, apiKey: apiKey,
             headers: headers, retry: retry, timeoutSeconds: timeout, secrets: secrets)
@@ -104,10 +117,46 @@ public struct CallTarget: Sendable {
         return offline ? [route.model] : route.candidateModels
     }
 
-    /// Replaces every secret in `text` with `[redacted]`.
+    /// Whether a value holds a control character (CR, LF, NUL, …).
+    static func hasControlCharacters(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    /// RFC 9110 token characters, the only ones a header name may have.
+    static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.isASCII else { return false }
+        return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
+    }
+
+    /// Every form in which a secret can show up in a server's words: as set, trimmed
+    /// (what was sent), and percent-encoded (as some servers echo a URL).
+    static func secretForms(_ secret: String) -> [String] {
+        let trimmed = secret.trimmingWhitespace()
+        var encoded = ""
+        for byte in trimmed.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if scalar.isASCII, ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || "-._~".unicodeScalars.contains(scalar) {
+                encoded.unicodeScalars.append(scalar)
+            } else {
+                encoded += formatted("%%%02X", Int32(byte))
+            }
+        }
+        return Array(Set([secret, trimmed, encoded].filter { $0.count >= 4 })).sorted { $0.count > $1.count }
+    }
+
+    /// Replaces every secret in `text` with `[redacted]`, in each form it can take; a
+    /// message cut short ("…") that ends in the start of a secret loses that start too.
     public func redact(_ text: String) -> String {
         var text = text
-        for secret in secrets where secret.count >= 4 { text = text.replacing(secret, with: "[redacted]") }
+        let forms = secrets.flatMap(CallTarget.secretForms)
+        for form in forms { text = text.replacing(form, with: "[redacted]") }
+        for form in forms {
+            let body = text.hasSuffix("…") ? String(text.dropLast()) : text
+            for length in stride(from: min(form.count - 1, body.count), through: 4, by: -1) where body.hasSuffix(form.prefix(length)) {
+                text = String(body.dropLast(length)) + "[redacted]" + (text.hasSuffix("…") ? "…" : "")
+                break
+            }
+        }
         return text
     }
 }

@@ -7,6 +7,9 @@ public enum ProviderError: ModelRouteError, Equatable {
     case missingHeaderVariable(provider: String, header: String, variable: String)
     /// The provider's base URL cannot be used.
     case invalidBaseURL(provider: String, url: String)
+    /// A value that goes into the request line or a header holds a line break or another
+    /// control character (it would add lines on the wire); `what` names it, never its value.
+    case unsafeValue(provider: String, what: String)
     /// A route or override names a model or provider the table lacks.
     case unknownModel(model: String)
     /// `--offline` was asked for, but the table has no provider of type `mock`.
@@ -33,7 +36,7 @@ public enum ProviderError: ModelRouteError, Equatable {
     /// 78 for configuration, 130 for Ctrl-C, 75 for temporary failures, else 69.
     public var exitCode: ExitCode {
         switch self {
-        case .missingAPIKey, .missingHeaderVariable, .invalidBaseURL, .unknownModel, .noMockProvider: return .configuration
+        case .missingAPIKey, .missingHeaderVariable, .invalidBaseURL, .unsafeValue, .unknownModel, .noMockProvider: return .configuration
         case .cancelled: return .interrupted
         case .allFailed(_, _, let temporary): return temporary ? .temporaryFailure : .unavailable
         default: return isTemporary ? .temporaryFailure : .unavailable
@@ -60,6 +63,8 @@ public enum ProviderError: ModelRouteError, Equatable {
             return "provider \"\(provider)\": header \(header) uses ${\(variable)}, but the environment variable \(variable) is not set"
         case .invalidBaseURL(let provider, let url):
             return "provider \"\(provider)\": base_url \"\(url)\" is not a valid http or https URL"
+        case .unsafeValue(let provider, let what):
+            return "provider \"\(provider)\": \(what) contains a line break or another control character, so it cannot be sent (it would add lines to the request); nothing was sent"
         case .unknownModel(let model):
             return "model \"\(model)\" is not in the routing table"
         case .noMockProvider(let table):
