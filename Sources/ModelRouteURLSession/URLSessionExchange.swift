@@ -206,6 +206,15 @@ final class SessionClient: NSObject, URLSessionDataDelegate, Sendable {
         completionHandler(exchange.deliver(.head, number: http.statusCode, text: head) ? .allow : .cancel)
     }
 
+    /// Redirects are never followed: a 3xx to another origin would carry the API key
+    /// there. The redirect itself is the response, which modelroute reports.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard let exchange = exchange(dataTask) else { return }
         let keepGoing = data.withUnsafeBytes { exchange.deliver(.data, bytes: $0) }

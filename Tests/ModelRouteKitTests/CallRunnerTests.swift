@@ -410,3 +410,23 @@ import ModelRouteTestSupport
         }
     }
 }
+
+/// A redirect is never followed, by either client, so the API key never reaches another
+/// address; the failure says where the server pointed.
+@Suite struct RedirectTests {
+    @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
+    func aRedirectToAnotherOriginIsNotFollowed(client: HTTPClient.PlainHTTPClient) async throws {
+        let elsewhere = try TestHTTPServer(responses: [.sse(Canned.openAIStream(["stolen"]))])
+        for status in [301, 302, 307, 308] {
+            let server = try TestHTTPServer(responses: [
+                TestHTTPServer.Response(status: status, headers: [("Location", elsewhere.baseURL + "/chat/completions")], parts: [.bytes(Array("moved".utf8))]),
+            ])
+            let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: Capture(), client: client)
+            #expect(outcome.status == .error, "\(status)")
+            let message = outcome.error?.message ?? ""
+            #expect(message.contains("HTTP \(status)") && message.contains("redirects are not followed") && message.contains(elsewhere.baseURL), "\(message)")
+            #expect(server.requests.count == 1, "not retried")
+        }
+        #expect(elsewhere.requests.isEmpty, "nothing, and no key, was sent to the other address")
+    }
+}

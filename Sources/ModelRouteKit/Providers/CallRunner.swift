@@ -471,6 +471,11 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
             case .completed:
                 break
             }
+            if (300..<400).contains(state.status) {
+                let location = target.redact(state.headers["location"] ?? "an unnamed address")
+                let message = "the server redirected to \(location); redirects are not followed, so the API key is never sent to another address: set base_url to where the API answers"
+                return fail(.http(provider: provider, model: model, status: state.status, message: message, keyVariable: nil), retryable: false)
+            }
             if !(200..<300).contains(state.status) {
                 let message = target.redact(describeErrorBody(state.body, headers: state.headers))
                 let retryable = ProviderError.retryableStatuses.contains(state.status)
