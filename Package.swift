@@ -21,11 +21,14 @@ let package = Package(
         .executableTarget(name: "modelroute", dependencies: ["ModelRouteKit"]),
         // Speed checks: `swift run -c release modelroute-bench --help`.
         .executableTarget(name: "modelroute-bench", dependencies: ["ModelRouteKit", "ModelRouteTestSupport"]),
+        // Mutated tables, logs, prompt files, responses and argument vectors, run by the tests:
+        // `swift run modelroute-fuzz --cases 100000 --seed 7`.
+        .executableTarget(name: "modelroute-fuzz", dependencies: ["ModelRouteKit", "ModelRouteTestSupport"]),
         // A loopback HTTP server that misbehaves on demand, and data generators.
         .target(name: "ModelRouteTestSupport", dependencies: ["ModelRouteKit"]),
         .testTarget(
             name: "ModelRouteKitTests",
-            dependencies: ["ModelRouteKit", "modelroute", "ModelRouteTestSupport", "modelroute-bench"]),
+            dependencies: ["ModelRouteKit", "modelroute", "ModelRouteTestSupport", "modelroute-bench", "modelroute-fuzz"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,12 +17,16 @@ public enum MeasuredProcess {
 
     /// Spawns `path` with `arguments`, standard input from `stdinPath` (or /dev/null) and
     /// standard output to `stdoutPath` (or /dev/null), and waits for it.
-    public static func run(_ path: String, _ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil, environment: [String: String]? = nil) throws -> Measurement {
+    public static func run(
+        _ path: String, _ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil, stderrPath: String? = nil,
+        environment: [String: String]? = nil
+    ) throws -> Measurement {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let environmentPairs = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]

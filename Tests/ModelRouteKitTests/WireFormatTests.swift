@@ -162,3 +162,16 @@ import Testing
         #expect(RetryTiming.backoff(retry: 9, policy: policy, unit: 0) == 0)
     }
 }
+
+/// Token counts a provider reports are range-checked where they are read.
+@Suite struct TokenCountTests {
+    @Test func negativeFractionalOrHugeCountsAreTakenAsNotReported() throws {
+        for bad in ["-1", "1.5", "1e300", "\"12\""] {
+            let body = try JSONParser.parse(Array(#"{"choices":[{"message":{"content":"Hi"}}],"usage":{"prompt_tokens":\#(bad),"completion_tokens":2}}"#.utf8))
+            let reply = try OpenAIFormat().parseReply(body)
+            #expect(reply.usage.inputTokens == nil && reply.usage.outputTokens == 2, "\(bad)")
+        }
+        let anthropic = try JSONParser.parse(Array(#"{"content":[{"type":"text","text":"Hi"}],"usage":{"input_tokens":-7,"output_tokens":3}}"#.utf8))
+        #expect(try AnthropicFormat().parseReply(anthropic).usage.inputTokens == nil)
+    }
+}

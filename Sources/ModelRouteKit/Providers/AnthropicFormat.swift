@@ -78,9 +78,9 @@ public struct AnthropicFormat: WireFormat {
 
     /// Reads `usage`: input = input_tokens + cache reads + cache writes; cached = cache reads.
     private func usage(_ node: JSONNode) -> TokenUsage {
-        let cacheRead = node["cache_read_input_tokens"]?.intValue
-        let cacheWrite = node["cache_creation_input_tokens"]?.intValue
-        let input = node["input_tokens"]?.intValue.map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
-        return TokenUsage(inputTokens: input, outputTokens: node["output_tokens"]?.intValue, cachedInputTokens: input == nil ? nil : cacheRead)
+        let cacheRead = node["cache_read_input_tokens"]?.tokenCount
+        let cacheWrite = node["cache_creation_input_tokens"]?.tokenCount
+        let input = node["input_tokens"]?.tokenCount.map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
+        return TokenUsage(inputTokens: input, outputTokens: node["output_tokens"]?.tokenCount, cachedInputTokens: input == nil ? nil : cacheRead)
     }
 }

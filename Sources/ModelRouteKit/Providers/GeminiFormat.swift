@@ -67,12 +67,12 @@ public struct GeminiFormat: WireFormat {
         var update = StreamUpdate()
         if let metadata = node["usageMetadata"], !metadata.isNull {
             // Thinking tokens are billed as output.
-            let candidates = metadata["candidatesTokenCount"]?.intValue
-            let thoughts = metadata["thoughtsTokenCount"]?.intValue
+            let candidates = metadata["candidatesTokenCount"]?.tokenCount
+            let thoughts = metadata["thoughtsTokenCount"]?.tokenCount
             let output = (candidates == nil && thoughts == nil) ? nil : (candidates ?? 0) + (thoughts ?? 0)
             update.usage = TokenUsage(
-                inputTokens: metadata["promptTokenCount"]?.intValue, outputTokens: output,
-                cachedInputTokens: metadata["cachedContentTokenCount"]?.intValue)
+                inputTokens: metadata["promptTokenCount"]?.tokenCount, outputTokens: output,
+                cachedInputTokens: metadata["cachedContentTokenCount"]?.tokenCount)
         }
         guard let candidates = node["candidates"]?.arrayValue else {
             if let reason = node["promptFeedback"]?["blockReason"]?.stringValue {

@@ -81,7 +81,7 @@ public struct OpenAIFormat: WireFormat {
     /// DeepSeek's `prompt_cache_hit_tokens`).
     private func usage(_ node: JSONNode?) -> TokenUsage {
         guard let node, !node.isNull else { return TokenUsage() }
-        let cached = node["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? node["prompt_cache_hit_tokens"]?.intValue
-        return TokenUsage(inputTokens: node["prompt_tokens"]?.intValue, outputTokens: node["completion_tokens"]?.intValue, cachedInputTokens: cached)
+        let cached = node["prompt_tokens_details"]?["cached_tokens"]?.tokenCount ?? node["prompt_cache_hit_tokens"]?.tokenCount
+        return TokenUsage(inputTokens: node["prompt_tokens"]?.tokenCount, outputTokens: node["completion_tokens"]?.tokenCount, cachedInputTokens: cached)
     }
 }

@@ -147,6 +147,14 @@ extension JSONNode {
         return nil
     }
 
+    /// A token count a provider reported, range-checked where it is read: a whole number
+    /// from 0 to 10^12; anything else (negative, fractional, huge) counts as not reported,
+    /// so the call's usage is estimated instead of logged wrong.
+    public var tokenCount: Int? {
+        guard let count = intValue, count >= 0, count <= 1_000_000_000_000 else { return nil }
+        return count
+    }
+
     /// The elements, if this is an array.
     public var arrayValue: [JSONNode]? {
         if case .array(let elements) = value { return elements }

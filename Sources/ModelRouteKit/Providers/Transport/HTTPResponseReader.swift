@@ -1,9 +1,9 @@
 /// Reads an HTTP/1.1 response as its bytes arrive: the head, then the body unframed
 /// (Content-Length, chunked, or up to the connection's close), piece by piece, so that
 /// a streamed answer is passed on the moment it is read.
-struct HTTPResponseReader {
+public struct HTTPResponseReader {
     /// What the bytes fed so far amount to.
-    enum Event: Equatable {
+    public enum Event: Equatable {
         /// The status and headers (names lowercased; repeated names joined with ", ").
         case head(status: Int, headers: [String: String])
         /// A piece of the body, unframed.
@@ -13,8 +13,8 @@ struct HTTPResponseReader {
     }
 
     /// A response that is not HTTP/1.x, or that ended early.
-    struct Malformed: Error, Equatable {
-        let detail: String
+    public struct Malformed: Error, Equatable {
+        public let detail: String
     }
 
     /// The longest head accepted: status line and headers together.
@@ -32,17 +32,20 @@ struct HTTPResponseReader {
     }
 
     private var stage = Stage.head
+
+    /// A reader at the start of a response.
+    public init() {}
     /// Bytes of an unfinished head or line.
     private var pending: [UInt8] = []
 
     /// Whether the whole response has been read.
-    var isComplete: Bool {
+    public var isComplete: Bool {
         if case .done = stage { return true }
         return false
     }
 
     /// Reads `bytes`; returns what they complete. Bytes after the end are ignored.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> [Event] {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> [Event] {
         var events: [Event] = []
         var index = 0
         while index < bytes.count {
@@ -100,7 +103,7 @@ struct HTTPResponseReader {
 
     /// Reads the end of the connection: completes a body that runs to the close, and
     /// reports any other unfinished response.
-    mutating func finish() throws(Malformed) -> [Event] {
+    public mutating func finish() throws(Malformed) -> [Event] {
         switch stage {
         case .done: return []
         case .untilClose:

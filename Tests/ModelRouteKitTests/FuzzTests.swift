@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+import ModelRouteTestSupport
+
+/// Runs the fuzz target (a separate process, so a crash is a failure, not the end of the
+/// test run) over a fixed seed: mutated tables, logs, prompt files, model files, HTTP
+/// responses, SSE streams and bodies of all three wire formats, labelled files, and
+/// argument vectors given to the built command.
+@Suite struct FuzzTests {
+    @Test func mutatedInputsNeverCrashOrHang() throws {
+        let fuzz = try #require(builtProduct("modelroute-fuzz"))
+        let binary = try #require(builtProduct("modelroute"))
+        let (process, output, errors) = pipedProcess(fuzz, ["--cases", "12000", "--seed", "20261203", "--binary", binary], environment: ["PATH": "/usr/bin:/bin"])
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)\(problems)")
+        #expect(text.contains("12000 cases and 300 command runs"), "\(text)")
+    }
+}
