@@ -13,10 +13,8 @@ enum ClassifyBenchmark {
         let options = BenchmarkOptions(arguments)
         let sizeMB = options.integer("--size-mb") ?? 100
         let runs = options.integer("--runs") ?? 9
-        let directory = options.string("--dir") ?? "/tmp/modelroute-bench"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let binary = MeasuredProcess.productsDirectory + "/modelroute"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        let directory = try options.directory()
+        let binary = try BenchmarkOptions.releaseBinary()
 
         let large = try promptFile(directory: directory, megabytes: sizeMB)
         let small = try promptFile(directory: directory, megabytes: max(1, sizeMB / 4))
@@ -130,4 +128,18 @@ struct BenchmarkOptions {
     }
 
     func integer(_ name: String) -> Int? { string(name).flatMap(Int.init) }
+
+    /// `--dir` (default /tmp/modelroute-bench), created if missing.
+    func directory() throws -> String {
+        let directory = string("--dir") ?? "/tmp/modelroute-bench"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// The release `modelroute` built beside this benchmark, which must exist.
+    static func releaseBinary() throws -> String {
+        let binary = MeasuredProcess.productsDirectory + "/modelroute"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        return binary
+    }
 }

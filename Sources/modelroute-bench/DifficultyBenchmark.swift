@@ -39,8 +39,7 @@ enum DifficultyBenchmark {
         let options = BenchmarkOptions(arguments)
         let sizeMB = options.integer("--size-mb") ?? 100
         let runs = options.integer("--runs") ?? 9
-        let directory = options.string("--dir") ?? "/tmp/modelroute-bench"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try options.directory()
 
         let current = try RoutingTableLoader.load(json: Array(EmbeddedRoutes.json.utf8), source: "default")
         let previous = try RoutingTableLoader.load(json: Array(previousDefault.utf8), source: "previous default")
@@ -63,8 +62,7 @@ enum DifficultyBenchmark {
         print(String(format: "  target: scoring adds at most about 2 µs: %@", (decideNew - decideOld < 2.5e-6 ? "met" : "NOT met") as NSString))
         if sink == 42 { print("") }  // keeps the work from being optimized away
 
-        let binary = MeasuredProcess.productsDirectory + "/modelroute"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        let binary = try BenchmarkOptions.releaseBinary()
         let corpus = try ClassifyBenchmark.promptFile(directory: directory, megabytes: sizeMB)
         let newPath = directory + "/routes-default.json"
         let oldPath = directory + "/routes-previous-default.json"

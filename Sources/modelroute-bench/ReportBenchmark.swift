@@ -15,10 +15,8 @@ enum ReportBenchmark {
         let options = BenchmarkOptions(arguments)
         let records = options.integer("--records") ?? 1_000_000
         let runs = options.integer("--runs") ?? 5
-        let directory = options.string("--dir") ?? "/tmp/modelroute-bench"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let binary = MeasuredProcess.productsDirectory + "/modelroute"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        let directory = try options.directory()
+        let binary = try BenchmarkOptions.releaseBinary()
 
         let large = try log(directory: directory, records: records)
         let small = try log(directory: directory, records: max(1, records / 4))

@@ -11,10 +11,8 @@ enum TableLoadBenchmark {
     static func run(_ arguments: [String]) async throws {
         let options = BenchmarkOptions(arguments)
         let runs = options.integer("--runs") ?? 5
-        let directory = options.string("--dir") ?? "/tmp/modelroute-bench"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let binary = MeasuredProcess.productsDirectory + "/modelroute"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchmarkFailure("build modelroute first: swift build -c release") }
+        let directory = try options.directory()
+        let binary = try BenchmarkOptions.releaseBinary()
         let sizes = [1000, 2000, 4000, 8000, 16000]
         var paths: [String] = []
         for count in sizes {
