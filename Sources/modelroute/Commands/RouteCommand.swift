@@ -90,6 +90,10 @@ enum RouteCommand: Command {
             output: options.json ? nil : printer(stdout),
             diagnostics: { context.diagnose($0) }, verbose: options.verbose)
 
+        // From here on Ctrl-C cancels the call (the question included) instead of ending the process.
+        let monitor = catchesInterrupts ? InterruptMonitor(signal: cancellation) : nil
+        defer { monitor?.stop() }
+
         // A classify_with rule held: its model picks the route (or the later rules do).
         let asked = await AskStage.resolve(decision, prompt: prompt, classifier: routed.classifier, runner: runner)
         decision = asked.decision
@@ -104,8 +108,6 @@ enum RouteCommand: Command {
             if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
         }
 
-        let monitor = catchesInterrupts ? InterruptMonitor(signal: cancellation) : nil
-        defer { monitor?.stop() }
         let finalDecision = decision
         func record(of outcome: CallOutcome) -> LedgerRecord {
             var record = CallRecord.make(
