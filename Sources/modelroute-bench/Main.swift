@@ -12,6 +12,7 @@ enum BenchMain {
     static let benchmarks: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
         ("classify", "modelroute classify --format jsonl over a generated JSONL file (MB/s, memory, keyword scaling)", ClassifyBenchmark.run),
         ("difficulty", "the difficulty score's cost per 400-byte prompt, and classify MB/s with the default table vs the previous one", DifficultyBenchmark.run),
+        ("log", "modelroute log -n 20 on a generated 1,000,000-record log, next to tail -n 20", RecentCallsBenchmark.run),
         ("table", "modelroute check on tables of 1,000 to 16,000 models, routes and rules: loading must scale linearly", TableLoadBenchmark.run),
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),

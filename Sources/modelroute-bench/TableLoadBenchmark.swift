@@ -39,3 +39,26 @@ enum TableLoadBenchmark {
         return "{\"version\": 1, \"default_route\": \"r0\", \"providers\": {\"p\": {\"type\": \"mock\"}},\n\"models\": {\(models)},\n\"routes\": {\(routes)},\n\"rules\": [\(rules)]}\n"
     }
 }
+
+/// `modelroute-bench log [--records N] [--runs N] [--dir PATH]`
+///
+/// Whole-process `modelroute log -n 20` on the report benchmark's generated log of N
+/// records (1,000,000 by default), next to `tail -n 20` of the same file: reading from the
+/// end costs a few blocks whatever the log's length.
+enum RecentCallsBenchmark {
+    static func run(_ arguments: [String]) async throws {
+        let options = BenchmarkOptions(arguments)
+        let records = options.integer("--records") ?? 1_000_000
+        let runs = options.integer("--runs") ?? 21
+        let directory = try options.directory()
+        let binary = try BenchmarkOptions.releaseBinary()
+        let file = try ReportBenchmark.log(directory: directory, records: records)
+        print("modelroute log -n 20 on \(records) records, release build, median of \(runs) runs taking turns (whole process)")
+        let measured = try MeasuredProcess.interleaved(
+            runs: runs, [("/usr/bin/tail", ["-n", "20", file.path]), (binary, ["log", "-n", "20", "--log", file.path])], stdoutPath: "/dev/null")
+        if measured.count == 2 {
+            print(String(format: "  tail -n 20 (reference)     %7.2f ms", measured[0].seconds * 1000))
+            print(String(format: "  modelroute log -n 20       %7.2f ms  (%.1f× tail)", measured[1].seconds * 1000, measured[1].seconds / measured[0].seconds))
+        }
+    }
+}

@@ -702,3 +702,73 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         }
     }
 }
+
+/// `modelroute log`: the newest calls first, read backwards from the end of the log.
+@Suite struct RecentCallsTests {
+    /// 400 records a minute apart (about 280 KB, so several 64 KB blocks), every 7th an
+    /// error, every 11th on route "power", some schema 1, and a bad line in the middle.
+    func makeLog(_ directory: TemporaryDirectory) throws -> (path: String, records: [LedgerRecord]) {
+        var records: [LedgerRecord] = []
+        var bytes: [UInt8] = []
+        for index in 0..<400 {
+            var record = fullRecord()
+            record.tags = [("n", String(index))]
+            record.id = "call-\(index)"
+            record.timestamp = LedgerTimestamp.string(epochMilliseconds: 1_795_000_000_000 - Int64(400 - index) * 60_000)
+            record.status = index % 7 == 0 ? .error : .ok
+            record.route = index % 11 == 0 ? "power" : "fast"
+            if index % 5 == 0 { record.version = 1 }
+            records.append(record)
+            bytes += record.jsonLine()
+            if index == 200 { bytes += Array("not a record\n".utf8) }
+        }
+        return (try directory.write("usage.jsonl", bytes: bytes), records)
+    }
+
+    @Test func theNewestCallsComeFirstAndFiltersApply() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let (path, records) = try makeLog(directory)
+        let newest = await runCLI(["log", "--log", path, "-n", "5", "--json"])
+        #expect(newest.status == 0)
+        let ids = newest.stdout.split(separator: "\n").compactMap { try? LedgerRecord.decode(line: Array($0.utf8)).id }
+        #expect(ids == ["call-399", "call-398", "call-397", "call-396", "call-395"])
+        // --json prints the lines as stored.
+        #expect(newest.stdout.split(separator: "\n").first.map { Array($0.utf8) + [0x0A] } == records[399].jsonLine())
+        let errors = await runCLI(["log", "--log", path, "-n", "3", "--status", "error", "--json"])
+        #expect(errors.stdout.split(separator: "\n").compactMap { try? LedgerRecord.decode(line: Array($0.utf8)).id } == ["call-399", "call-392", "call-385"])
+        let power = await runCLI(["log", "--log", path, "-n", "1000", "--route", "power", "--json"])
+        #expect(power.stdout.split(separator: "\n").count == 37)  // 0, 11, …, 396
+        #expect(power.stderr.contains("1 line that is not a record was passed over"))
+        // runCLI's clock is 1_795_000_000 s: the last 10 minutes hold the newest 10 calls.
+        let recent = await runCLI(["log", "--log", path, "-n", "100", "--since", "10m", "--json"])
+        #expect(recent.stdout.split(separator: "\n").count == 10)
+        let table = await runCLI(["log", "--log", path, "-n", "2"])
+        #expect(table.stdout.hasPrefix("time"))
+        #expect(table.stdout.split(separator: "\n").count == 3 && table.stdout.contains("n=399"))
+        let missing = await runCLI(["log", "--log", directory.path + "/none.jsonl"])
+        #expect(missing.status == 66)
+        #expect(await runCLI(["log", "--log", path, "--status", "done"]).status == 64)
+    }
+
+    @Test func aPipedLogIsReadToItsEnd() async throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        var record = fullRecord()
+        record.tags = []
+        let lines = (0..<3).flatMap { index -> [UInt8] in
+            var copy = record
+            copy.id = "piped-\(index)"
+            return copy.jsonLine()
+        }
+        let writeEnd = ends[1]
+        let writer = Thread {
+            _ = lines.withUnsafeBytes { write(writeEnd, $0.baseAddress, $0.count) }
+            close(writeEnd)
+        }
+        writer.start()
+        let result = await runCLI(["log", "--log", "/dev/fd/\(ends[0])", "-n", "2", "--json"])
+        close(ends[0])
+        #expect(result.stdout.split(separator: "\n").compactMap { try? LedgerRecord.decode(line: Array($0.utf8)).id } == ["piped-2", "piped-1"])
+    }
+}
