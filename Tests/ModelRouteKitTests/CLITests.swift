@@ -132,6 +132,30 @@ import ModelRouteKit
         #expect(text.contains("prompt: 2 words, 11 chars") && !text.contains("prompt parts"))
     }
 
+    @Test func initWritesTheBuiltInTableOnceAndCheckSaysWhereTheTableComesFrom() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let environment = ["XDG_CONFIG_HOME": directory.path + "/config", "HOME": directory.path]
+        let path = directory.path + "/config/modelroute/routes.json"
+        let first = await runCLI(["init"], environment: environment, directory: directory.path)
+        #expect(first.status == 0 && first.stdout.contains(path))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == EmbeddedRoutes.json)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        try "{}".write(toFile: path, atomically: true, encoding: .utf8)
+        let again = await runCLI(["init"], environment: environment, directory: directory.path)
+        #expect(again.status == 64 && again.stderr.contains("already exists; add --force"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{}", "not overwritten")
+        #expect(await runCLI(["init", "--force"], environment: environment, directory: directory.path).status == 0)
+        let check = await runCLI(["check"], environment: environment, directory: directory.path)
+        #expect(check.stdout.hasPrefix("Table in use: \(path) (your config file)"))
+        let local = try directory.write("project/modelroute.json", tableJSON(rules: ""))
+        let inProject = await runCLI(["check"], environment: environment, directory: directory.path + "/project")
+        #expect(inProject.stdout.hasPrefix("Table in use: \(local) (./modelroute.json in the current directory)"))
+        let builtIn = await runCLI(["check"], environment: [:], directory: "/")
+        #expect(builtIn.stdout.hasPrefix("Table in use: the built-in default"))
+    }
+
     @Test func anEmptyPromptExits66InADryRunAsInACall() async {
         #expect(await runCLI(["--dry-run", ""]).status == 66)
         let blank = await runCLI(["--dry-run"], stdin: " \n\t\n")

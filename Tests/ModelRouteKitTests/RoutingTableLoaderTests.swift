@@ -104,7 +104,9 @@ import Testing
         defer { directory.cleanUp() }
         let explicit = try directory.write("explicit.json", tableJSON(rules: ""))
         let fromEnvironment = try directory.write("env.json", tableJSON(rules: ""))
-        let working = try directory.write("work/routes.json", tableJSON(rules: ""))
+        let working = try directory.write("work/modelroute.json", tableJSON(rules: ""))
+        // A generic routes.json of some other project in the working directory is not taken.
+        try directory.write("empty/routes.json", tableJSON(rules: #"{"route": "power"}"#))
         let user = try directory.write("config/modelroute/routes.json", tableJSON(rules: ""))
         let environment = ["MODELROUTE_ROUTES": fromEnvironment, "XDG_CONFIG_HOME": directory.path + "/config", "HOME": directory.path]
         let workDirectory = directory.path + "/work"
@@ -115,7 +117,7 @@ import Testing
         #expect(RoutingTableLoader.locate(explicitPath: nil, environment: environment, currentDirectory: workDirectory) == .file(path: fromEnvironment, via: "$MODELROUTE_ROUTES"))
         var withoutVariable = environment
         withoutVariable["MODELROUTE_ROUTES"] = nil
-        #expect(RoutingTableLoader.locate(explicitPath: nil, environment: withoutVariable, currentDirectory: workDirectory) == .file(path: working, via: "./routes.json"))
+        #expect(RoutingTableLoader.locate(explicitPath: nil, environment: withoutVariable, currentDirectory: workDirectory) == .file(path: working, via: "./modelroute.json"))
         #expect(RoutingTableLoader.locate(explicitPath: nil, environment: withoutVariable, currentDirectory: empty) == .file(path: user, via: "$XDG_CONFIG_HOME"))
         let homeOnly = ["HOME": directory.path + "/nowhere"]
         #expect(RoutingTableLoader.locate(explicitPath: nil, environment: homeOnly, currentDirectory: empty) == .embedded)

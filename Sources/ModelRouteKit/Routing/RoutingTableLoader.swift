@@ -13,25 +13,40 @@ public enum RoutingTableLoader {
     }
 
     /// Decides where the table comes from, first found wins: `explicitPath` (`--routes`),
-    /// `$MODELROUTE_ROUTES`, `./routes.json`, `$XDG_CONFIG_HOME/modelroute/routes.json`
+    /// `$MODELROUTE_ROUTES`, `./modelroute.json` (a distinctive name: a generic
+    /// `routes.json` of a web project must not take over every call), `$XDG_CONFIG_HOME/modelroute/routes.json`
     /// (`~/.config/modelroute/routes.json` when XDG_CONFIG_HOME is unset), else the
     /// embedded default. A path given explicitly must exist; the others are looked for.
     public static func locate(explicitPath: String?, environment: [String: String], currentDirectory: String) -> Origin {
         if let explicitPath { return .file(path: explicitPath, via: "--routes") }
         if let path = environment["MODELROUTE_ROUTES"], !path.isEmpty { return .file(path: path, via: "$MODELROUTE_ROUTES") }
-        let local = currentDirectory.hasSuffix("/") ? currentDirectory + "routes.json" : currentDirectory + "/routes.json"
-        if FileReader.isRegularFile(local) { return .file(path: local, via: "./routes.json") }
-        let configHome: String
-        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
-            configHome = xdg
-        } else if let home = environment["HOME"], !home.isEmpty {
-            configHome = home + "/.config"
-        } else {
-            return .embedded
-        }
-        let user = configHome + "/modelroute/routes.json"
+        let local = currentDirectory.hasSuffix("/") ? currentDirectory + "modelroute.json" : currentDirectory + "/modelroute.json"
+        if FileReader.isRegularFile(local) { return .file(path: local, via: "./modelroute.json") }
+        guard let user = userTablePath(environment: environment) else { return .embedded }
         if FileReader.isRegularFile(user) { return .file(path: user, via: "$XDG_CONFIG_HOME") }
         return .embedded
+    }
+
+    /// The user's own table: `$XDG_CONFIG_HOME/modelroute/routes.json`, else
+    /// `~/.config/modelroute/routes.json`; nil with neither variable set.
+    public static func userTablePath(environment: [String: String]) -> String? {
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/modelroute/routes.json" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.config/modelroute/routes.json" }
+        return nil
+    }
+
+    /// Where the table in use comes from, in words, for `check`.
+    public static func describe(_ origin: Origin) -> String {
+        switch origin {
+        case .embedded: return "the built-in default (no --routes, $MODELROUTE_ROUTES, ./modelroute.json or config file)"
+        case .file(let path, let via):
+            switch via {
+            case "--routes": return "\(path) (given with --routes)"
+            case "$MODELROUTE_ROUTES": return "\(path) (named by $MODELROUTE_ROUTES)"
+            case "./modelroute.json": return "\(path) (./modelroute.json in the current directory)"
+            default: return "\(path) (your config file)"
+            }
+        }
     }
 
     /// Loads the table from the first place `locate` finds.

@@ -52,6 +52,16 @@ public enum FileReader {
 
 /// Writes whole files.
 public enum FileWriter {
+    /// Creates `path` and the folders above it that are missing (mode 0700).
+    public static func createDirectories(_ path: String) throws(SystemError) {
+        var current = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            current += "/" + part
+            if FileReader.isDirectory(current) { continue }
+            if mkdir(current, 0o700) != 0 && errno != EEXIST { throw SystemError(operation: "create \(current)", code: errno) }
+        }
+    }
+
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
     /// reader never sees half a file and a failed write leaves the old one.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(SystemError) {

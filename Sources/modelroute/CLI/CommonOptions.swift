@@ -4,7 +4,7 @@ import ModelRouteKit
 enum CommonOptions {
     static let routes = OptionSpec(
         "routes", value: "PATH",
-        help: "The routing table. Otherwise: $MODELROUTE_ROUTES, ./routes.json, $XDG_CONFIG_HOME/modelroute/routes.json, the embedded default.")
+        help: "The routing table. Otherwise: $MODELROUTE_ROUTES, ./modelroute.json, $XDG_CONFIG_HOME/modelroute/routes.json, the embedded default.")
     static let tier = OptionSpec("tier", value: "NAME", help: "The caller's tier, for rules with a `tier` condition.", default: "$MODELROUTE_TIER")
 
     /// Loads the routing table the way every command does.

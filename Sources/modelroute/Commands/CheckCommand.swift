@@ -17,6 +17,8 @@ enum CheckCommand: Command {
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitCode {
         let table = try CommonOptions.loadClassifier(arguments, context: context).table
+        let origin = RoutingTableLoader.locate(explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
+        context.stdout.write("Table in use: \(RoutingTableLoader.describe(origin))\n")
         context.stdout.write(TableDescription.render(table, environment: context.environment))
         return .success
     }
