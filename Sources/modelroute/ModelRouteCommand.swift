@@ -24,6 +24,19 @@ enum ModelRouteCommand {
         return nil
     }
 
+    /// A command's help; the main command's lists every command with its summary.
+    static func help(for command: any Command.Type) -> String {
+        var text = HelpFormatter.render(command.spec)
+        guard command == RouteCommand.self else { return text }
+        let width = subcommands.map { $0.spec.name.count }.max() ?? 0
+        text += "\nCOMMANDS:\n"
+        for sub in subcommands {
+            text += "  " + sub.spec.name + String(repeating: " ", count: width - sub.spec.name.count) + "  " + sub.spec.abstract + "\n"
+        }
+        text += "  (run 'modelroute help COMMAND' or 'modelroute COMMAND --help' for one)\n"
+        return text
+    }
+
     /// Flushes what was printed: 0, or 74 when it could not be written.
     static func finish(_ context: CommandContext) -> Int32 {
         context.stdout.flush()
@@ -36,14 +49,23 @@ enum ModelRouteCommand {
         var arguments = arguments
         var command: any Command.Type = RouteCommand.self
         if let first = arguments.first {
-            if first == "--version" {
+            if first == "--version" || first == "-V" {
                 context.stdout.write("modelroute \(version)\n")
                 return finish(context)
             }
             if first == "help" {
                 arguments.removeFirst()
-                let target = arguments.first.flatMap { name in subcommands.first { $0.spec.name == name } } ?? RouteCommand.self
-                context.stdout.write(HelpFormatter.render(target.spec))
+                var target: any Command.Type = RouteCommand.self
+                if let name = arguments.first {
+                    guard let found = subcommands.first(where: { $0.spec.name == name }) else {
+                        let names = subcommands.map { $0.spec.name }
+                        context.diagnose(UsageError.other(
+                            "there is no command '\(name)'\(Suggestions.didYouMean(name, among: names)) (commands: \(names.joined(separator: ", ")))").message)
+                        return ExitCode.usage.rawValue
+                    }
+                    target = found
+                }
+                context.stdout.write(help(for: target))
                 return finish(context)
             }
             if let found = subcommands.first(where: { $0.spec.name == first }) {
@@ -57,7 +79,7 @@ enum ModelRouteCommand {
         do {
             let parsed = try ArgumentParser.parse(arguments, for: command.spec)
             if parsed.flag("help") {
-                context.stdout.write(HelpFormatter.render(command.spec))
+                context.stdout.write(help(for: command))
                 return finish(context)
             }
             let code = try await command.run(parsed, context: context)

@@ -156,6 +156,19 @@ import ModelRouteKit
         #expect(builtIn.stdout.hasPrefix("Table in use: the built-in default"))
     }
 
+    @Test func helpListsEveryCommandAndRefusesAnUnknownOne() async {
+        let help = await runCLI(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("COMMANDS:"))
+        for name in ModelRouteCommand.subcommands.map({ $0.spec.name }) { #expect(help.stdout.contains("\n  \(name) "), "\(name)") }
+        let bogus = await runCLI(["help", "reprot"])
+        #expect(bogus.status == 64 && bogus.stderr.contains("there is no command 'reprot'; did you mean \"report\"?"))
+        #expect(await runCLI(["help", "log"]).stdout.contains("modelroute log"))
+        #expect(await runCLI(["-V"]).stdout == "modelroute \(ModelRouteCommand.version)\n")
+        let routes = repositoryRoot.appendingPathComponent("routes.json").path
+        let short = await runCLI(["-m", "gpt-4.1", "-r", "mid", "-s", "be brief", "--dry-run", "--routes", routes, "hi"])
+        #expect(short.status == 0 && short.stdout.hasPrefix("route: mid\nmodel: gpt-4.1\n"))
+    }
+
     @Test func anEmptyPromptExits66InADryRunAsInACall() async {
         #expect(await runCLI(["--dry-run", ""]).status == 66)
         let blank = await runCLI(["--dry-run"], stdin: " \n\t\n")

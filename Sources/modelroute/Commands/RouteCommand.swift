@@ -11,10 +11,10 @@ enum RouteCommand: Command {
         arguments: [("PROMPT", "The prompt; several words are joined with spaces. Without it, standard input is read; with piped input too, the prompt is the words, a blank line, then standard input.")],
         options: [
             CommonOptions.routes,
-            OptionSpec("route", value: "NAME", help: "Use this route instead of classifying (logged as rule \"override\")."),
-            OptionSpec("model", value: "NAME", help: "Call this model (a routes.json key) instead of classifying; no fallbacks unless it is the route's primary model."),
+            OptionSpec("route", short: "r", value: "NAME", help: "Use this route instead of classifying (logged as rule \"override\")."),
+            OptionSpec("model", short: "m", value: "NAME", help: "Call this model (a routes.json key) instead of classifying; no fallbacks unless it is the route's primary model."),
             CommonOptions.tier,
-            OptionSpec("system", value: "TEXT", help: "System prompt; replaces the route's \"system\"."),
+            OptionSpec("system", short: "s", value: "TEXT", help: "System prompt; replaces the route's \"system\"."),
             OptionSpec("max-tokens", value: "N", help: "Output token limit; replaces the route's \"max_tokens\" (Anthropic: 1024 when neither is set)."),
             OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
             OptionSpec("timeout", value: "SECONDS", help: "Seconds to wait for a response or its next piece; replaces the provider's \"timeout_s\".", default: "300"),
@@ -33,7 +33,7 @@ enum RouteCommand: Command {
             with backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
             has begun to print, nothing is retried.
 
-            `modelroute --version` prints the version; `modelroute COMMAND --help` explains a command.
+            `modelroute --version` (or -V) prints the version; `modelroute help COMMAND` or `modelroute COMMAND --help` explains a command.
 
             EXIT STATUS: 0 answered; 1 answered, but the log could not be written; 64 bad command
             line; 65 prompt not UTF-8; 66 no prompt; 69 the provider refused or failed (after fallbacks);
