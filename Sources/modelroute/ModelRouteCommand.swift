@@ -6,7 +6,7 @@ enum ModelRouteCommand {
     static let version = "0.1.0"
 
     /// Subcommands by name; anything else on the command line is a prompt.
-    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, TrainCommand.self, EvalCommand.self, LogCommand.self, InitCommand.self] }
+    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, TrainCommand.self, EvalCommand.self, LogCommand.self, InitCommand.self, CompletionsCommand.self] }
 
     /// The command a first argument was probably meant to be: a word of ASCII letters
     /// within one edit of a command name of up to five letters, or two of a longer one (a
@@ -56,6 +56,10 @@ enum ModelRouteCommand {
             if first == "help" {
                 arguments.removeFirst()
                 var target: any Command.Type = RouteCommand.self
+                if arguments.first == "--man" {
+                    context.stdout.write(ManPage.render())
+                    return finish(context)
+                }
                 if let name = arguments.first {
                     guard let found = subcommands.first(where: { $0.spec.name == name }) else {
                         let names = subcommands.map { $0.spec.name }

@@ -228,3 +228,40 @@ func runCLIBytes(_ arguments: [String], stdin: [UInt8]) async -> Int32 {
         now: { Date() }, timeZone: TimeZone(identifier: "UTC") ?? .current)
     return await ModelRouteCommand.run(arguments: arguments, context: context)
 }
+
+/// Completion scripts and the man page come from the same specs as `--help`.
+@Suite struct CompletionTests {
+    func shell(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test func everyShellsScriptParsesAndNamesEveryCommandAndOption() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        for name in ["bash", "zsh", "fish"] {
+            let result = await runCLI(["completions", name], environment: [:], directory: "/")
+            #expect(result.status == 0, "\(name)")
+            for command in ModelRouteCommand.subcommands { #expect(result.stdout.contains(command.spec.name), "\(name): \(command.spec.name)") }
+            for option in ["--format", "--include-offline", "--classifier", "--against", "--misroutes"] { #expect(result.stdout.contains(option.dropFirst(2)), "\(name): \(option)") }
+            #expect(result.stdout.contains("fast") && result.stdout.contains("claude-sonnet-4-5"), "route and model names of the table")
+            let script = try directory.write("completion.\(name)", result.stdout)
+            // Syntax-checked by the shell itself where it is installed (.ci/run installs them).
+            guard let path = shell(name) else { continue }
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: path)
+            check.arguments = name == "fish" ? ["--no-execute", script] : ["-n", script]
+            check.standardInput = FileHandle.nullDevice
+            try check.run()
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0, "\(name) -n failed")
+        }
+        #expect(await runCLI(["completions", "tcsh"]).status == 64)
+    }
+
+    @Test func theManPageIsRoffWithEveryCommand() async {
+        let page = await runCLI(["help", "--man"])
+        #expect(page.status == 0 && page.stdout.hasPrefix(".TH MODELROUTE 1"))
+        for command in ModelRouteCommand.subcommands { #expect(page.stdout.contains(".SS \(command.spec.name)\n")) }
+        #expect(page.stdout.contains("\\fB\\-\\-dry\\-run\\fR"))
+    }
+}

@@ -235,3 +235,46 @@ enum HelpFormatter {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
+
+/// The man page (`modelroute help --man`, roff for `man -l`), from the same specs as `--help`.
+enum ManPage {
+    static func render() -> String {
+        func escape(_ text: String) -> String {
+            var lines: [String] = []
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                var escaped = String(line).replacing("\\", with: "\\e").replacing("-", with: "\\-")
+                if escaped.hasPrefix(".") || escaped.hasPrefix("'") { escaped = "\\&" + escaped }
+                lines.append(escaped)
+            }
+            return lines.joined(separator: "\n")
+        }
+        func options(_ spec: CommandSpec) -> String {
+            var text = ""
+            for option in spec.allOptions {
+                var label = "\\fB\\-\\-\(escape(option.name))\\fR"
+                if let short = option.short { label = "\\fB\\-\(short)\\fR, " + label }
+                if let value = option.valueName { label += " \\fI\(value)\\fR" }
+                var help = option.help
+                if let defaultDescription = option.defaultDescription { help += " (default: \(defaultDescription))" }
+                text += ".TP\n\(label)\n\(escape(help))\n"
+            }
+            return text
+        }
+        var text = ".TH MODELROUTE 1 \"\" \"modelroute \(ModelRouteCommand.version)\" \"User Commands\"\n"
+        text += ".SH NAME\nmodelroute \\- \(escape(RouteCommand.spec.abstract))\n"
+        text += ".SH SYNOPSIS\n" + RouteCommand.spec.usage.map { ".B modelroute\n\(escape($0))\n.br\n" }.joined()
+        text += ".SH DESCRIPTION\n" + escape(RouteCommand.spec.discussion).replacing("\n\n", with: "\n.PP\n") + "\n"
+        text += ".SH OPTIONS\n" + options(RouteCommand.spec)
+        text += ".SH COMMANDS\n"
+        for command in ModelRouteCommand.subcommands {
+            let spec = command.spec
+            text += ".SS \(spec.name)\n\(escape(spec.abstract))\n.PP\n" + spec.usage.map { ".B modelroute\n\(escape($0))\n.br\n" }.joined()
+            if !spec.discussion.isEmpty { text += ".PP\n" + escape(spec.discussion).replacing("\n\n", with: "\n.PP\n") + "\n" }
+            text += options(spec)
+        }
+        text += ".SH EXIT STATUS\n0 answered; 1 the log could not be written; 64 bad command line; 65 bad data; 66 no input; "
+        text += "69 the provider failed; 74 output could not be written; 75 try again later; 78 bad configuration; 130 interrupted.\n"
+        text += ".SH ENVIRONMENT\nMODELROUTE_ROUTES, MODELROUTE_LOG, MODELROUTE_TIER, MODELROUTE_OFFLINE, MODELROUTE_HTTP_CLIENT, TZ, NO_COLOR, and the API key variables the routing table names.\n"
+        return text
+    }
+}
