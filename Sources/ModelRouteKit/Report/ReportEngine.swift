@@ -183,12 +183,37 @@ public enum ReportEngine {
         }
         var result = ReportResult(
             files: files, dimensions: request.dimensions, window: request.window, totals: totals,
-            groups: tree(groups.map { ($0.key, $0.value) }, dimensions: request.dimensions, level: 0),
+            groups: withEveryDay(tree(groups.map { ($0.key, $0.value) }, dimensions: request.dimensions, level: 0), request: request),
             records: records, outsideWindow: outside, badLines: bad, badLineSamples: badLineSamples,
             baselineModels: request.baseline.map { [$0.model] } ?? baselines.sorted(), repriced: request.baseline != nil,
             firstMillis: first, lastMillis: last)
         result.offlineLeftOut = offline
         return result
+    }
+
+    /// With `--by day` first: every day of the window gets a row, zero for days without
+    /// calls. The window's open ends are the first and last day with calls, and at most
+    /// ten years of days are listed.
+    static func withEveryDay(_ groups: [ReportGroup], request: ReportRequest) -> [ReportGroup] {
+        guard request.dimensions.first == .day else { return groups }
+        let present = groups.compactMap { group -> Int64? in
+            if case .day(let day) = group.value { return day }
+            return nil
+        }
+        guard let firstPresent = present.min(), let lastPresent = present.max() else { return groups }
+        var days = LocalDays(zone: request.zone)
+        let first = request.window.since.map { days.day($0) } ?? firstPresent
+        let last = request.window.until.map { days.day($0 - 1) } ?? lastPresent
+        guard last >= first, last - first <= 3660 else { return groups }
+        let seen = Set(present)
+        var all = groups
+        for day in first...last where !seen.contains(day) {
+            all.append(ReportGroup(dimension: .day, value: .day(day), stats: GroupStats(), children: []))
+        }
+        return all.sorted { a, b in
+            if case .day(let x) = a.value, case .day(let y) = b.value { return x < y }
+            return false
+        }
     }
 
     /// Nests flat groups level by level, each level sorted.
