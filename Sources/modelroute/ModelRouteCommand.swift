@@ -38,9 +38,10 @@ enum ModelRouteCommand {
     }
 
     /// Flushes what was printed: 0, or 74 when it could not be written.
-    static func finish(_ context: CommandContext) -> Int32 {
+    static func finish(_ context: CommandContext, status: ExitCode = .success) -> Int32 {
         context.stdout.flush()
-        guard let reason = context.stdout.writeFailure else { return 0 }
+        // Only an answer (0) or a missing log record (1) gives way to a failed write.
+        guard let reason = context.stdout.writeFailure, status == .success || status == .failure else { return status.rawValue }
         context.diagnose(OutputError.cannotWrite(reason: reason).message)
         return OutputError.cannotWrite(reason: reason).exitCode.rawValue
     }
@@ -86,13 +87,7 @@ enum ModelRouteCommand {
                 context.stdout.write(help(for: command))
                 return finish(context)
             }
-            let code = try await command.run(parsed, context: context)
-            context.stdout.flush()
-            if let reason = context.stdout.writeFailure, code == .success || code == .failure {
-                context.diagnose(OutputError.cannotWrite(reason: reason).message)
-                return OutputError.cannotWrite(reason: reason).exitCode.rawValue
-            }
-            return code.rawValue
+            return finish(context, status: try await command.run(parsed, context: context))
         } catch let error as any ModelRouteError {
             context.stdout.flush()
             context.diagnose(error.message)

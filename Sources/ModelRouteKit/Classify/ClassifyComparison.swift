@@ -121,7 +121,7 @@ public struct ClassifyComparison {
     }
 
     private func side(_ decision: RoutingDecision, table: RoutingTable) -> Side {
-        let cost = table.model(named: decision.model)?.pricing.cost(inputTokens: decision.features.tokens, outputTokens: 0) ?? 0
+        let cost = table.inputCost(model: decision.model, tokens: decision.features.tokens)
         return Side(route: decision.route, model: decision.model, rule: decision.reason.ruleName, cost: cost)
     }
 

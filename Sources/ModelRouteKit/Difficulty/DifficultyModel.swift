@@ -44,8 +44,7 @@ public final class DifficultyModel: @unchecked Sendable {
     public let source: String
     /// The weights: `1 << bits` little-endian Int16 values, owned by this object or
     /// (for the built-in model) static data.
-    private let weights: UnsafeRawPointer
-    var weightBytes: UnsafeRawPointer { weights }
+    let weights: UnsafeRawPointer
     private let owned: UnsafeMutableRawPointer?
 
     var bucketCount: Int { 1 << bits }
@@ -240,7 +239,7 @@ private struct ScoringSink: DifficultyFeatureSink {
     var countSum = 0
 
     init(model: DifficultyModel) {
-        weights = model.weightBytes
+        weights = model.weights
         shift = UInt64(64 - model.bits)
     }
 

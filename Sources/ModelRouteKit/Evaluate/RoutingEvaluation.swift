@@ -55,14 +55,13 @@ public struct RoutingEvaluation: Sendable {
     public init(classifier: Classifier, prompts: [LabelledPrompt], context: ClassificationContext) {
         table = classifier.table
         tiers = table.routesByPrice.map(\.name)
-        let baseline = table.model(named: table.baselineModel)?.pricing
         for item in prompts {
             let decision = classifier.classify(item.prompt, context: context)
             self.prompts += 1
             let tokens = decision.features.tokens
             inputTokens += tokens
-            cost += table.model(named: decision.model)?.pricing.cost(inputTokens: tokens, outputTokens: 0) ?? 0
-            baselineCost += baseline?.cost(inputTokens: tokens, outputTokens: 0) ?? 0
+            cost += table.inputCost(model: decision.model, tokens: tokens)
+            baselineCost += table.inputCost(model: table.baselineModel, tokens: tokens)
             if decision.ask != nil { wouldAsk += 1 }
             if let label = item.label {
                 labelled[label, default: 0] += 1

@@ -46,6 +46,12 @@ public struct RoutingTable: Sendable {
     /// The first provider of type `mock`, which `--offline` sends every call to.
     public var mockProvider: ProviderConfig? { providers.first { $0.type == .mock } }
 
+    /// The estimated cost of `tokens` input tokens on `model` (a routes.json key): what dry
+    /// runs, `classify`, `eval` and `--against` show, since output length is unknown before a call.
+    public func inputCost(model name: String, tokens: Int) -> Double {
+        model(named: name)?.pricing.cost(inputTokens: tokens, outputTokens: 0) ?? 0
+    }
+
     /// Whether any rule reads the difficulty score (a `difficulty` condition, or a rule
     /// that asks a model), so that decisions compute it.
     public var usesDifficulty: Bool {

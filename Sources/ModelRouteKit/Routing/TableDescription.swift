@@ -128,10 +128,8 @@ public enum DecisionDescription {
         if let ask = decision.ask {
             text += "would ask \(ask.config.model) first (rule \(ask.rule)); a dry run does not call it, so this is the route if its answer fits no label\n"
         }
-        let pricing = table.model(named: decision.model)?.pricing
-        let baseline = table.model(named: table.baselineModel)?.pricing
-        let cost = pricing?.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
-        let baselineCost = baseline?.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        let cost = table.inputCost(model: decision.model, tokens: features.tokens)
+        let baselineCost = table.inputCost(model: table.baselineModel, tokens: features.tokens)
         text += "estimated input cost: \(Money.format(cost)) on \(decision.model) vs \(Money.format(baselineCost)) on baseline \(table.baselineModel)\n"
         if let trace {
             text += "\nrules tried:\n"
@@ -150,8 +148,8 @@ extension DecisionDescription {
     /// baseline, and the model a `classify_with` rule would first ask (or null).
     public static func renderJSON(table: RoutingTable, decision: RoutingDecision) -> String {
         let features = decision.features
-        let cost = table.model(named: decision.model)?.pricing.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
-        let baseline = table.model(named: table.baselineModel)?.pricing.cost(inputTokens: features.tokens, outputTokens: 0) ?? 0
+        let cost = table.inputCost(model: decision.model, tokens: features.tokens)
+        let baseline = table.inputCost(model: table.baselineModel, tokens: features.tokens)
         var json = JSONWriter(reservingCapacity: 512)
         json.beginObject()
         json.key("route"); json.string(decision.route)

@@ -60,6 +60,16 @@ struct CompletionWords {
         options.flatMap { option in ["--" + option.name] + (option.short.map { ["-" + String($0)] } ?? []) }
     }
 
+    /// What to offer after each command word: its options; after `help`, the commands;
+    /// with no command yet, the commands and the main command's options. In case order.
+    var wordsAfterCommand: [(pattern: String, words: [String])] {
+        commands.filter { !$0.name.isEmpty }.map { ($0.name, optionWords($0.options)) }
+            + [("help", subcommandNames), ("*", subcommandNames + optionWords(commands.first?.options ?? []))]
+    }
+
+    /// Options whose value is a file name.
+    static let fileOptions = "--routes|--log|--out|--dev|--against|--classifier"
+
     /// Words safe inside single quotes.
     func quoted(_ words: [String]) -> String { words.map { $0.replacing("'", with: "") }.joined(separator: " ") }
 
@@ -72,14 +82,12 @@ struct CompletionWords {
         for (option, choices) in values.sorted(by: { $0.key < $1.key }) {
             text += "        --\(option)) COMPREPLY=($(compgen -W '\(quoted(choices))' -- \"$cur\")); return ;;\n"
         }
-        text += "        --routes|--log|--out|--dev|--against|--classifier) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n    esac\n"
+        text += "        \(CompletionWords.fileOptions)) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n    esac\n"
         text += "    case \"$cmd\" in\n"
-        for (name, options) in commands where !name.isEmpty {
-            text += "        \(name)) COMPREPLY=($(compgen -W '\(quoted(optionWords(options)))' -- \"$cur\")) ;;\n"
+        for (pattern, words) in wordsAfterCommand {
+            text += "        \(pattern)) COMPREPLY=($(compgen -W '\(quoted(words))' -- \"$cur\")) ;;\n"
         }
-        text += "        help) COMPREPLY=($(compgen -W '\(quoted(subcommandNames))' -- \"$cur\")) ;;\n"
-        let main = optionWords(commands.first?.options ?? [])
-        text += "        *) COMPREPLY=($(compgen -W '\(quoted(subcommandNames + main))' -- \"$cur\")) ;;\n    esac\n}\n"
+        text += "    esac\n}\n"
         text += "complete -o default -F _modelroute modelroute\n"
         return text
     }
@@ -91,13 +99,12 @@ struct CompletionWords {
         for (option, choices) in values.sorted(by: { $0.key < $1.key }) {
             text += "        --\(option)) compadd -- \(quoted(choices)); return ;;\n"
         }
-        text += "        --routes|--log|--out|--dev|--against|--classifier) _files; return ;;\n    esac\n"
+        text += "        \(CompletionWords.fileOptions)) _files; return ;;\n    esac\n"
         text += "    case $cmd in\n"
-        for (name, options) in commands where !name.isEmpty {
-            text += "        \(name)) opts=(\(quoted(optionWords(options)))) ;;\n"
+        for (pattern, words) in wordsAfterCommand {
+            text += "        \(pattern)) opts=(\(quoted(words))) ;;\n"
         }
-        text += "        help) opts=(\(quoted(subcommandNames))) ;;\n"
-        text += "        *) opts=(\(quoted(subcommandNames + optionWords(commands.first?.options ?? [])))) ;;\n    esac\n"
+        text += "    esac\n"
         text += "    compadd -- $opts\n}\n_modelroute \"$@\"\n"
         return text
     }
