@@ -6,17 +6,16 @@ let package = Package(
     products: [
         .executable(name: "modelroute", targets: ["modelroute"]),
         .library(name: "ModelRouteKit", targets: ["ModelRouteKit"]),
-        // URLSession for https, loaded by modelroute only when a call needs it.
-        .library(name: "ModelRouteURLSession", type: .dynamic, targets: ["ModelRouteURLSession"]),
     ],
     targets: [
         // All logic: routing, providers, the cost ledger and reports.
-        .target(name: "ModelRouteKit", dependencies: ["ModelRouteModelData"]),
+        .target(name: "ModelRouteKit", dependencies: ["ModelRouteModelData", "ModelRouteCurl"]),
         // The built-in difficulty model's bytes, as C data: it compiles in a second and is
         // mapped, not parsed, at start-up. Written by `modelroute train --out difficulty-model.c`.
         .target(name: "ModelRouteModelData"),
-        // The one part that links FoundationNetworking; a C interface, no shared Swift types.
-        .target(name: "ModelRouteURLSession"),
+        // https over the system's libcurl, bound with dlopen on the first https call: no
+        // link-time dependency, no headers needed to build, nothing loaded by other runs.
+        .target(name: "ModelRouteCurl"),
         // The command: turns arguments into calls and results into text.
         .executableTarget(name: "modelroute", dependencies: ["ModelRouteKit"]),
         // Speed checks: `swift run -c release modelroute-bench --help`.

@@ -56,6 +56,20 @@ public final class TestHTTPServer: Sendable {
         public var framing: Framing
         /// Seconds to wait before sending anything.
         public var delay: Double
+        /// The status line's reason phrase: nil for the usual one, "" for none at all
+        /// (`HTTP/1.1 200`, which is valid HTTP).
+        public var reasonPhrase: String? = nil
+        /// Trailer fields after the last chunk of a chunked body.
+        public var trailers: [(name: String, value: String)] = []
+        /// Bytes sent as the whole response instead of the above, then the connection closes.
+        public var raw: [UInt8]? = nil
+
+        /// Exactly `bytes` as the response, status line and framing included (or not).
+        public static func raw(_ bytes: [UInt8]) -> Response {
+            var response = Response(parts: [])
+            response.raw = bytes
+            return response
+        }
 
         public init(status: Int = 200, headers: [(name: String, value: String)] = [], parts: [Part], framing: Framing = .contentLength(nil), delay: Double = 0) {
             self.status = status
@@ -233,7 +247,12 @@ public final class TestHTTPServer: Sendable {
         }
         let response = respond(request, index)
         if response.delay > 0 { usleep(UInt32(response.delay * 1_000_000)) }
-        var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
+        if let raw = response.raw {
+            _ = send(connection, raw)
+            return
+        }
+        let reason = response.reasonPhrase ?? Self.reason(response.status)
+        var head = "HTTP/1.1 \(response.status)\(reason.isEmpty ? "" : " " + reason)\r\n"
         for header in response.headers { head += "\(header.name): \(header.value)\r\n" }
         let bodyLength = response.parts.reduce(0) { total, part in
             if case .bytes(let bytes) = part { return total + bytes.count }
@@ -263,7 +282,10 @@ public final class TestHTTPServer: Sendable {
                 return
             }
         }
-        if case .chunked = response.framing { _ = send(connection, Array("0\r\n\r\n".utf8)) }
+        if case .chunked = response.framing {
+            let trailers = response.trailers.map { "\($0.name): \($0.value)\r\n" }.joined()
+            _ = send(connection, Array("0\r\n\(trailers)\r\n".utf8))
+        }
     }
 
     /// Reads one request (head and `Content-Length` body); answers `Expect: 100-continue`.

@@ -72,11 +72,15 @@ enum CallBenchmark {
 
         let me = MeasuredProcess.productsDirectory + "/modelroute-bench"
         let probeArguments = ["call", "--probe", server.baseURL + "/chat/completions"]
+        var curlEnvironment = environment
+        curlEnvironment["MODELROUTE_HTTP_CLIENT"] = "curl"
         var ours: [Double] = []
+        var oursOverCurl: [Double] = []
         var theirs: [Double] = []
         var floor: [Double] = []
         for _ in 0..<runs {
             ours.append(try MeasuredProcess.run(binary, modelrouteArguments, environment: environment).seconds * 1000)
+            oursOverCurl.append(try MeasuredProcess.run(binary, modelrouteArguments, environment: curlEnvironment).seconds * 1000)
             theirs.append(try MeasuredProcess.run(curl, curlArguments, environment: environment).seconds * 1000)
             floor.append(try MeasuredProcess.run(me, probeArguments, environment: environment).seconds * 1000)
         }
@@ -85,6 +89,7 @@ enum CallBenchmark {
         let floorMedian = MeasuredProcess.median(floor)
         print("call, non-streamed, \(runs) runs each (wall, process start to exit):")
         print("  modelroute       median \(format(oursMedian)) ms   p90 \(format(percentile(ours, 0.9))) ms   (route, request, parse, log append)")
+        print("  modelroute, libcurl client  median \(format(MeasuredProcess.median(oursOverCurl))) ms   p90 \(format(percentile(oursOverCurl, 0.9))) ms   (as an https call goes: libcurl loaded on demand)")
         print("  curl             median \(format(theirsMedian)) ms   p90 \(format(percentile(theirs, 0.9))) ms")
         print("  bare URLSession  median \(format(floorMedian)) ms   p90 \(format(percentile(floor, 0.9))) ms   (a Swift process linking URLSession, making the same POST, nothing else)")
         print("  added by modelroute over curl: \(format(oursMedian - theirsMedian)) ms (target ≤ 5 ms)")

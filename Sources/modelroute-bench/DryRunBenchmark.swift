@@ -38,7 +38,7 @@ enum DryRunBenchmark {
         let floorMedian = MeasuredProcess.median(floor) * 1000
         print(String(format: "  reference /bin/true: median %.2f ms", base))
         print(String(format: "  reference Swift process linking Foundation and FoundationNetworking, doing nothing: median %.2f ms", floorMedian))
-        print(String(format: "  (modelroute links FoundationEssentials only, and loads URLSession for https calls alone: %.2f ms faster)", floorMedian - median))
+        print(String(format: "  (modelroute links FoundationEssentials only, and loads libcurl for https calls alone: %.2f ms faster)", floorMedian - median))
         print(String(format: "  target under 20 ms: %@", (median < 20 ? "met" : "NOT met") as NSString))
     }
 }

@@ -12,6 +12,7 @@ import ModelRouteTestSupport
 /// (→ `classify`), model files (→ `DifficultyModel.load`), HTTP responses (→
 /// `HTTPResponseReader`), SSE streams and JSON bodies in the OpenAI, Anthropic and Gemini
 /// formats (→ `SSEParser` and each format's reader), labelled files (→ the `eval` reader),
+/// whole responses from a loopback server (→ both HTTP clients, libcurl's included),
 /// and argument vectors (→ the built `modelroute`, no network: no keys are set, and only
 /// `--offline` calls can answer).
 @main
@@ -32,6 +33,7 @@ enum FuzzMain {
             fuzzer.caseNumber = index
             fuzzer.runOne()
         }
+        let exchanges = fuzzer.exchanges(count: max(1, cases / 40))
         var commandRuns = 0
         if let binary {
             let count = max(1, cases / 40)
@@ -42,7 +44,7 @@ enum FuzzMain {
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        print("modelroute-fuzz: \(cases) cases and \(commandRuns) command runs, seed \(seed), in \(String(format: "%.1f", seconds)) s: no crash, no hang")
+        print("modelroute-fuzz: \(cases) cases, \(exchanges) loopback exchanges and \(commandRuns) command runs, seed \(seed), in \(String(format: "%.1f", seconds)) s: no crash, no hang")
     }
 }
 
@@ -193,6 +195,44 @@ struct Fuzzer {
         }
     }
 
+    /// Mutated responses from a loopback server, through both HTTP clients (the built-in
+    /// one and libcurl, which serves https); each exchange must end, in time, without a
+    /// crash. The number of exchanges made.
+    mutating func exchanges(count: Int) -> Int {
+        var responses: [[UInt8]] = []
+        for _ in 0..<count { responses.append(mutate(Array(pick(Fuzzer.responseSeeds).utf8))) }
+        let scripted = responses
+        guard let server = try? TestHTTPServer(lifetime: 600, respond: { _, index in .raw(scripted[index % scripted.count]) }) else {
+            fail("cannot start the loopback server")
+        }
+        defer { server.stop() }
+        let clients = HTTPClient.PlainHTTPClient.allCases.map { HTTPClient(plainHTTP: $0) }
+        let spec = HTTPRequestSpec(url: server.baseURL + "/v1/chat/completions", headers: [("Content-Type", "application/json")], body: Array("{}".utf8))
+        let done = DispatchSemaphore(value: 0)
+        let caseBase = caseNumber
+        Task {
+            for index in 0..<count {
+                let started = Date()
+                _ = await clients[index % clients.count].perform(spec, timeout: 2, handler: DiscardingHandler(), cancellation: CancellationSignal())
+                if Date().timeIntervalSince(started) > 10 {
+                    print("modelroute-fuzz: exchange \(index) (after case \(caseBase)) took over 10 s")
+                    exit(1)
+                }
+            }
+            done.signal()
+        }
+        done.wait()
+        return count
+    }
+
+    static let responseSeeds = [
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\ndata: {\"choices\":[{\"a\":1}]}\n\n\r\n0\r\nX-Trailer: yes\r\n\r\n",
+        "HTTP/1.1 200\r\nContent-Length: 11\r\n\r\n{\"ok\":true}",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many\r\nRetry-After: 1e300\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.0 200 OK\r\n\r\nuntil close",
+        "HTTP/1.1 301 Moved\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n",
+    ]
+
     static let formats: [any WireFormat] = [OpenAIFormat(), AnthropicFormat(), GeminiFormat()]
     static let streams: [String] = [
         "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n",
@@ -299,4 +339,10 @@ struct Fuzzer {
         print("modelroute-fuzz: case \(caseNumber): \(message)")
         exit(1)
     }
+}
+
+/// Takes a response and throws it away.
+final class DiscardingHandler: HTTPResponseHandler {
+    func receive(status: Int, headers: [String: String]) -> Bool { true }
+    func receive(data: Data) -> Bool { true }
 }

@@ -16,6 +16,6 @@ import ModelRouteTestSupport
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)\(problems)")
-        #expect(text.contains("12000 cases and 300 command runs"), "\(text)")
+        #expect(text.contains("12000 cases, 300 loopback exchanges and 300 command runs"), "\(text)")
     }
 }

@@ -66,6 +66,17 @@ public struct HTTPRequestSpec: Sendable {
         self.headers = headers
         self.body = body
     }
+
+    /// Why the request cannot go on the wire, if it cannot: a header with an empty name,
+    /// or a line break (or NUL) in a header or the URL, which would add lines to the
+    /// request. Values are secret, so only the header's name is told.
+    public var unsendable: String? {
+        func unsafe(_ text: String) -> Bool { text.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 } }
+        if let bad = headers.first(where: { unsafe($0.name + $0.value) || $0.name.isEmpty }) {
+            return "header \(bad.name.debugDescription) contains a line break"
+        }
+        return unsafe(url) ? "the URL contains a line break" : nil
+    }
 }
 
 /// A whole (non-streamed) answer.

@@ -207,7 +207,7 @@ public enum Processors {
 /// The running program's own file.
 public enum RunningProgram {
     /// The directory of the running executable, symbolic links resolved; nil when the
-    /// system cannot say. Its sibling files (the URLSession library, other products) live there.
+    /// system cannot say. Its sibling files (other products, such as the fuzz target and the benchmarks) live there.
     public static var directory: String? {
         guard let resolved = realpath("/proc/self/exe", nil) else { return nil }
         defer { free(resolved) }

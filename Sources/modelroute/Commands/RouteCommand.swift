@@ -253,7 +253,7 @@ struct CallOptions: Sendable {
         verbose = arguments.flag("verbose")
         let clientName = environment["MODELROUTE_HTTP_CLIENT"] ?? ""
         guard let client = clientName.isEmpty ? .builtin : HTTPClient.PlainHTTPClient(rawValue: clientName.lowercased()) else {
-            throw .other("MODELROUTE_HTTP_CLIENT is \(clientName.debugDescription); expected builtin or urlsession")
+            throw .other("MODELROUTE_HTTP_CLIENT is \(clientName.debugDescription); expected builtin or curl")
         }
         httpClient = client
     }

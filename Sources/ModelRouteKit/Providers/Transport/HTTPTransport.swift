@@ -32,25 +32,25 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// The HTTP client a call uses: plain `http://` (local and OpenAI-compatible servers)
-/// goes over the built-in HTTP/1.1 client, and `https://` over URLSession, whose
-/// library is loaded only when the first such request is made.
+/// goes over the built-in HTTP/1.1 client, and `https://` over the system's libcurl,
+/// which is loaded only when the first such request is made.
 public final class HTTPClient: HTTPTransport {
     /// Which client serves plain `http://` URLs.
     public enum PlainHTTPClient: String, Sendable, CaseIterable {
         /// The built-in HTTP/1.1 client over a socket.
         case builtin
-        /// URLSession, as for https.
-        case urlsession
+        /// libcurl, as for https.
+        case curl
     }
 
     private let plainHTTP: PlainHTTPClient
     private let socket = SocketTransport()
-    private let urlSession: URLSessionTransport
+    private let curl: CurlTransport
 
-    /// `library` overrides where the URLSession library is looked for (tests).
-    public init(plainHTTP: PlainHTTPClient = .builtin, library: URLSessionLibrary.Locator = .beside) {
+    /// `library` overrides where libcurl is looked for (tests).
+    public init(plainHTTP: PlainHTTPClient = .builtin, library: CurlLibrary.Locator = .system) {
         self.plainHTTP = plainHTTP
-        urlSession = URLSessionTransport(locator: library)
+        curl = CurlTransport(locator: library)
     }
 
     /// Whether `url` goes over the built-in client.
@@ -64,19 +64,22 @@ public final class HTTPClient: HTTPTransport {
         if usesBuiltin(spec.url) {
             return await socket.perform(spec, timeout: timeout, handler: handler, cancellation: cancellation)
         }
-        return await urlSession.perform(spec, timeout: timeout, handler: handler, cancellation: cancellation)
+        return await curl.perform(spec, timeout: timeout, handler: handler, cancellation: cancellation)
     }
 
-    /// Starts loading URLSession on another thread when any of `urls` will need it, so
-    /// that its set-up (libraries, libcurl and TLS initialisation: milliseconds) overlaps
-    /// with reading the prompt and routing it.
+    /// Starts loading libcurl on another thread when any of `urls` will need it, so that
+    /// its set-up (libraries and TLS initialisation: milliseconds) overlaps with reading
+    /// the prompt and routing it.
     public func warmUp(for urls: [String]) {
         guard urls.contains(where: { !usesBuiltin($0) }) else { return }
-        DispatchQueue.global(qos: .userInitiated).async { [urlSession] in urlSession.prepare() }
+        CurlLibrary.loading.enter()
+        DispatchQueue.global(qos: .userInitiated).async { [curl] in
+            curl.prepare()
+            CurlLibrary.loading.leave()
+        }
     }
 
-    /// Ends the URLSession session, if one was made, once nothing is in flight.
-    public func shutdown() {
-        urlSession.shutdown()
-    }
+    /// Kept for callers that end a client explicitly; each exchange cleans up after
+    /// itself, so there is nothing left to end.
+    public func shutdown() {}
 }

@@ -62,7 +62,7 @@ struct HTTPEndpoint: Equatable, Sendable {
 }
 
 /// Plain HTTP/1.1 over a socket, one connection per request: what local and
-/// OpenAI-compatible servers on `http://` need, with none of URLSession's start-up cost.
+/// OpenAI-compatible servers on `http://` need, with none of libcurl's start-up cost.
 ///
 /// The exchange runs on a Dispatch thread (blocking I/O stays off Swift's cooperative
 /// pool); it waits in `poll` on the socket and on a pipe that cancellation writes to,
@@ -72,11 +72,7 @@ final class SocketTransport: Sendable {
         _ spec: HTTPRequestSpec, timeout: Double, handler: any HTTPResponseHandler, cancellation: CancellationSignal
     ) async -> TransportOutcome {
         guard let endpoint = HTTPEndpoint(url: spec.url) else { return .failed("invalid URL", lasting: true) }
-        if let bad = spec.headers.first(where: { header in
-            (header.name + header.value).utf8.contains { $0 == 13 || $0 == 10 } || header.name.isEmpty
-        }) {
-            return .failed("header \(bad.name.debugDescription) contains a line break", lasting: true)
-        }
+        if let problem = spec.unsendable { return .failed(problem, lasting: true) }
         guard let wake = WakePipe() else { return .failed("cannot create a pipe: \(SystemError.text(errno))") }
         let token = cancellation.onCancel { wake.signal() }
         defer { cancellation.remove(token) }
