@@ -25,13 +25,14 @@ enum ModelRouteCommand {
     }
 
     /// A command's help; the main command's lists every command with its summary.
-    static func help(for command: any Command.Type) -> String {
-        var text = HelpFormatter.render(command.spec)
+    static func help(for command: any Command.Type, width: Int = 80) -> String {
+        var text = HelpFormatter.render(command.spec, width: width)
         guard command == RouteCommand.self else { return text }
-        let width = subcommands.map { $0.spec.name.count }.max() ?? 0
+        let nameWidth = subcommands.map { $0.spec.name.count }.max() ?? 0
         text += "\nCOMMANDS:\n"
         for sub in subcommands {
-            text += "  " + sub.spec.name + String(repeating: " ", count: width - sub.spec.name.count) + "  " + sub.spec.abstract + "\n"
+            let lead = "  " + sub.spec.name + String(repeating: " ", count: nameWidth - sub.spec.name.count) + "  "
+            text += HelpFormatter.wrap(sub.spec.abstract, width: width, first: lead, indent: lead.count) + "\n"
         }
         text += "  (run 'modelroute help COMMAND' or 'modelroute COMMAND --help' for one)\n"
         return text
@@ -47,7 +48,10 @@ enum ModelRouteCommand {
     }
 
     static func run(arguments: [String], context: CommandContext) async -> Int32 {
+        var context = context
         var arguments = arguments
+        /// Help wraps to `$COLUMNS` or the terminal's width, else 80.
+        func helpWidth() -> Int { min(context.style(context.stdout).width ?? 80, 200) }
         var command: any Command.Type = RouteCommand.self
         if let first = arguments.first {
             if first == "--version" || first == "-V" {
@@ -70,7 +74,7 @@ enum ModelRouteCommand {
                     }
                     target = found
                 }
-                context.stdout.write(help(for: target))
+                context.stdout.write(help(for: target, width: helpWidth()))
                 return finish(context)
             }
             if let found = subcommands.first(where: { $0.spec.name == first }) {
@@ -83,8 +87,11 @@ enum ModelRouteCommand {
         }
         do {
             let parsed = try ArgumentParser.parse(arguments, for: command.spec)
+            if let choice = try parsed.choice("color", among: ColorChoice.allCases.map(\.rawValue)) {
+                context.colorChoice = ColorChoice(rawValue: choice) ?? .auto
+            }
             if parsed.flag("help") {
-                context.stdout.write(help(for: command))
+                context.stdout.write(help(for: command, width: helpWidth()))
                 return finish(context)
             }
             return finish(context, status: try await command.run(parsed, context: context))

@@ -75,9 +75,9 @@ import ModelRouteKit
         #expect(result.stdout.contains("difficulty: 0."))
         #expect(result.stdout.contains("estimated input cost:"))
         let explained = await runCLI(["--dry-run", "--explain", "--routes", routes], stdin: "Convert this list to JSON: apples, pears")
-        #expect(explained.stdout.contains("✗ free-tier"))
-        #expect(explained.stdout.contains("✗ hard → power: difficulty 0."))
-        #expect(explained.stdout.contains("✓ easy → fast: difficulty 0."))
+        #expect(explained.stdout.contains("- free-tier"))
+        #expect(explained.stdout.contains("- hard -> power: difficulty 0."))
+        #expect(explained.stdout.contains("+ easy -> fast: difficulty 0."))
         #expect(explained.stdout.contains("moved most by: "))
     }
 

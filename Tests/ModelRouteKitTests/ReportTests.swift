@@ -161,14 +161,6 @@ func groups(_ node: JSONNode?) -> [JSONNode] {
         #expect(ReportRenderer.bar(0.5, decorated: true) == String(repeating: "█", count: 8) + String(repeating: " ", count: 8))
         #expect(ReportRenderer.bar(1.0 / 32, decorated: true).hasPrefix("▌"))
         #expect(ReportRenderer.bar(0.5, decorated: false) == String(repeating: "#", count: 8) + String(repeating: " ", count: 8))
-        let stdout = OutputSink.memory(isTerminal: true)
-        let context = CommandContext(
-            stdout: stdout, stderr: .memory(), stdin: .memory(""), environment: [:], currentDirectory: "/", now: { Date() },
-            timeZone: TimeZone(identifier: "UTC") ?? .current)
-        #expect(context.wantsDecoration(stdout))
-        var noColor = context
-        noColor.environment = ["NO_COLOR": "1"]
-        #expect(!noColor.wantsDecoration(stdout))
     }
 
     @Test func baselineRepricesWithARoutesModel() async throws {

@@ -65,6 +65,8 @@ public struct ClassifyRun {
         public var threads = Processors.online
         /// Bytes per chunk handed to a thread (JSONL and line files).
         public var chunkSize = 1 << 20
+        /// How the table format is dressed and how wide it may be.
+        public var style = TextStyle.plain
 
         public init() {}
     }
@@ -109,7 +111,9 @@ public struct ClassifyRun {
         self.options = options
         self.stdout = stdout
         self.stderr = stderr
-        let layout = RowLayout(table: classifier.table, format: options.format, writesRows: !options.summaryOnly)
+        let layout = RowLayout(
+            table: classifier.table, format: options.format, writesRows: !options.summaryOnly, style: options.style,
+            lineIDs: options.inputFormat == .lines)
         workers = (0..<max(1, options.threads) * 2).map { _ in ClassifyWorker(classifier: classifier, layout: layout, context: options.context) }
         printer = RowPrinter(layout: layout, stdout: stdout, stderr: stderr, progress: options.showProgress ? ProgressLine(sink: stderr) : nil)
     }
@@ -127,7 +131,7 @@ public struct ClassifyRun {
             stdout.write("index,id,route,model,rule,input_tokens,cost_usd,baseline_cost_usd,difficulty,evidence\n")
         }
         if !options.summaryOnly, options.format == .table {
-            stdout.write(RowLayout.tableHeader)
+            stdout.write(printer.layout.tableHeader)
         }
         for input in inputs.isEmpty ? ["-"] : inputs {
             if stdout.isBroken { break }
@@ -281,19 +285,25 @@ public struct ClassifyRun {
         let modelWidth = max(5, summary.groups.map(\.model.count).max() ?? 0)
         text += "  " + Text.pad("route", routeWidth) + "  " + Text.pad("model", modelWidth) + "  " + Text.pad("prompts", 8, right: true)
             + "  " + Text.pad("share", 6, right: true) + "  " + Text.pad("est. cost", 11, right: true) + "\n"
-        for group in summary.groups.sorted(by: { $0.prompts > $1.prompts || ($0.prompts == $1.prompts && $0.route < $1.route) }) {
+        let groups = summary.groups.sorted(by: { $0.prompts > $1.prompts || ($0.prompts == $1.prompts && $0.route < $1.route) })
+        let costs = Money.column(groups.map(\.cost))
+        for (group, cost) in zip(groups, costs) {
             let share = Double(group.prompts) / Double(total) * 100
             text += "  " + Text.pad(group.route, routeWidth) + "  " + Text.pad(group.model, modelWidth) + "  "
                 + Text.pad(String(group.prompts), 8, right: true) + "  " + Text.pad(formatted("%.1f%%", share), 6, right: true)
-                + "  " + Text.pad(Money.format(group.cost), 11, right: true) + "\n"
+                + "  " + Text.pad(cost, 11, right: true) + "\n"
         }
         let baselineName = classifier.table.baselineModel
-        text += "Estimated input cost: \(Money.format(summary.cost)) routed vs \(Money.format(summary.baselineCost)) all on \(baselineName)"
-        text += formatted(" (saves %.1f%%)\n", summary.savingsPercent)
+        let width = options.style.width
+        text += Text.fit(
+            "Estimated input cost: \(Money.format(summary.cost)) routed vs \(Money.format(summary.baselineCost)) all on \(baselineName)"
+                + formatted(" (saves %.1f%%)", summary.savingsPercent), width: width) + "\n"
         if summary.wouldAsk > 0 {
-            text += "\(summary.wouldAsk) prompt\(summary.wouldAsk == 1 ? "" : "s") would first ask a classify_with model (classify never asks); shown at the route the next rules give.\n"
+            text += Text.fit(
+                "\(summary.wouldAsk) prompt\(summary.wouldAsk == 1 ? "" : "s") would first ask a classify_with model (classify never asks); shown at the route the next rules give.",
+                width: width) + "\n"
         }
-        text += "Estimates cover input tokens only; output length is unknown before a call.\n"
+        text += Text.fit("Estimates cover input tokens only; output length is unknown before a call.", width: width) + "\n"
         return text
     }
 }
@@ -315,13 +325,39 @@ struct RowLayout: Sendable {
 
     let format: ClassifyOutputFormat
     let writesRows: Bool
+    /// Whether each row's id is its line number (`--lines`), written when the row is
+    /// printed (only then is the chunk's first line known).
+    let lineIDs: Bool
+    /// The table format's columns that fit, and the prompt preview's width (0: none).
+    let tableColumns: [Int]
+    let previewWidth: Int
     let deciders: [Decider]
     let groups: [(route: String, model: String)]
     let baseline: ModelPricing?
 
-    init(table: RoutingTable, format: ClassifyOutputFormat, writesRows: Bool) {
+    /// The table format's columns: index, id, route, model, rule, difficulty, tokens,
+    /// estimated cost, and a preview of the prompt, which takes the room that is left.
+    static let tableWidths = [6, 10, 10, 18, 15, 10, 8, 11]
+    static let tableTitles = ["#", "id", "route", "model", "rule", "difficulty", "tokens", "est. cost"]
+    /// Dropped in this order when the table is wider than the terminal: tokens, id,
+    /// difficulty, estimated cost, model (the preview goes first, when fewer than 12 cells are left).
+    static let tableDropOrder = [6, 1, 5, 7, 3]
+    /// The preview's width when there is no width limit.
+    static let unlimitedPreview = 40
+
+    init(table: RoutingTable, format: ClassifyOutputFormat, writesRows: Bool, style: TextStyle = .plain, lineIDs: Bool = false) {
         self.format = format
         self.writesRows = writesRows
+        self.lineIDs = lineIDs
+        let kept = Columns.fit(widths: RowLayout.tableWidths, width: style.width, dropOrder: RowLayout.tableDropOrder)
+        tableColumns = kept
+        let used = kept.reduce(0) { $0 + RowLayout.tableWidths[$1] } + 2 * (kept.count - 1)
+        if let width = style.width {
+            let left = width - used - 2
+            previewWidth = left >= 12 ? min(left, 60) : 0
+        } else {
+            previewWidth = RowLayout.unlimitedPreview
+        }
         baseline = table.model(named: table.baselineModel)?.pricing
         var groups: [(route: String, model: String)] = []
         var groupIndex: [String: Int] = [:]
@@ -350,7 +386,9 @@ struct RowLayout: Sendable {
             case .csv:
                 fragment.append(contentsOf: ("," + [source.route, model, source.rule].map(CSV.field).joined(separator: ",")).utf8)
             case .table:
-                fragment.append(contentsOf: ("  " + Text.pad(source.route, 10) + "  " + Text.pad(model, 20) + "  " + Text.pad(source.rule, 18)).utf8)
+                for (column, value) in [(2, source.route), (3, model), (4, source.rule)] where kept.contains(column) {
+                    fragment.append(contentsOf: ("  " + Text.pad(value, RowLayout.tableWidths[column])).utf8)
+                }
             }
             deciders.append(Decider(route: source.route, model: model, rule: source.rule, pricing: prices[model], group: group, fragment: fragment))
         }
@@ -358,10 +396,49 @@ struct RowLayout: Sendable {
         self.groups = groups
     }
 
-    static let tableHeader =
-        Text.pad("#", 6, right: true) + "  " + Text.pad("id", 12) + "  " + Text.pad("route", 10) + "  " + Text.pad("model", 20) + "  "
-        + Text.pad("rule", 18) + "  " + Text.pad("difficulty", 10, right: true) + "  " + Text.pad("tokens", 8, right: true) + "  "
-        + Text.pad("est. cost", 11, right: true) + "\n"
+    /// The table format's header line, with the columns that fit.
+    var tableHeader: String {
+        let rightAligned: Set<Int> = [0, 5, 6, 7]
+        var text = tableColumns.map { Text.pad(RowLayout.tableTitles[$0], RowLayout.tableWidths[$0], right: rightAligned.contains($0)) }
+            .joined(separator: "  ")
+        if previewWidth > 0 { text += "  prompt" }
+        return text + "\n"
+    }
+
+    /// A row's id, as each format writes it.
+    func appendID<Sink: ByteSink>(_ id: String?, to bytes: inout Sink) {
+        switch format {
+        case .jsonl:
+            bytes.append(ascii: ",\"id\":")
+            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(ascii: "null") }
+        case .csv: bytes.append(utf8: "," + CSV.field(id ?? ""))
+        case .table: if tableColumns.contains(1) { bytes.append(utf8: "  " + Text.pad(id ?? "-", RowLayout.tableWidths[1])) }
+        }
+    }
+
+    /// The first characters of a prompt on one line: runs of white space and control
+    /// characters become one space, and a cut is marked with "…".
+    static func preview(_ text: UnsafeBufferPointer<UInt8>, width: Int) -> String {
+        var result = ""
+        var count = 0
+        var pendingSpace = false
+        let decoded = String(decoding: UnsafeBufferPointer(rebasing: text[0..<min(text.count, width * 4 + 8)]), as: UTF8.self)
+        for character in decoded {
+            if character.isWhitespace || character.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                pendingSpace = count > 0
+                continue
+            }
+            if pendingSpace {
+                result.append(" ")
+                count += 1
+                pendingSpace = false
+            }
+            result.append(character)
+            count += 1
+            if count > width { break }
+        }
+        return count > width ? String(result.prefix(width - 1)) + "…" : result
+    }
 
     /// The start of a row, up to and including the index.
     func appendIndex<Sink: ByteSink>(_ index: Int, to bytes: inout Sink) {
@@ -378,11 +455,12 @@ struct RowLayout: Sendable {
     static func askNote(_ ask: PendingAsk) -> String { "would ask \(ask.config.model) first (rule \(ask.rule))" }
 
     /// The rest of a row after the index.
-    func appendRow<Sink: ByteSink>(id: String?, decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, to bytes: inout Sink) {
+    /// The rest of a row after the index and id; `prompt` feeds the table's preview.
+    func appendRow<Sink: ByteSink>(
+        decision: RoutingDecision, decider: Decider, cost: Double, baselineCost: Double, prompt: UnsafeBufferPointer<UInt8>, to bytes: inout Sink
+    ) {
         switch format {
         case .jsonl:
-            bytes.append(ascii: ",\"id\":")
-            if let id { JSONWriter.appendQuoted(id, to: &bytes) } else { bytes.append(ascii: "null") }
             bytes.append(contentsOf: decider.fragment)
             bytes.append(ascii: ",\"evidence\":[")
             for (index, evidence) in decision.evidence.enumerated() {
@@ -404,19 +482,21 @@ struct RowLayout: Sendable {
             bytes.append(ascii: "}\n")
         case .csv:
             let fields = [
-                id ?? "", String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
+                String(decision.features.tokens), Money.plain(cost), Money.plain(baselineCost),
                 decision.difficulty.map { DifficultyText.score($0) } ?? "",
                 (decision.evidence.map(\.description) + (decision.ask.map { [RowLayout.askNote($0)] } ?? [])).joined(separator: "; "),
             ].map(CSV.field)
-            bytes.append(utf8: "," + fields[0])
             bytes.append(contentsOf: decider.fragment)
-            bytes.append(utf8: "," + fields[1...].joined(separator: ",") + "\n")
+            bytes.append(utf8: "," + fields.joined(separator: ",") + "\n")
         case .table:
-            bytes.append(utf8: "  " + Text.pad(id ?? "-", 12))
             bytes.append(contentsOf: decider.fragment)
-            let difficulty = decision.difficulty.map { DifficultyText.score($0) } ?? "-"
-            bytes.append(utf8: "  " + Text.pad(difficulty, 10, right: true) + "  " + Text.pad(String(decision.features.tokens), 8, right: true) + "  "
-                + Text.pad(Money.format(cost), 11, right: true) + "\n")
+            var tail = ""
+            if tableColumns.contains(5) { tail += "  " + Text.pad(decision.difficulty.map { DifficultyText.score($0) } ?? "-", 10, right: true) }
+            if tableColumns.contains(6) { tail += "  " + Text.pad(String(decision.features.tokens), 8, right: true) }
+            // One number of decimals down the column, so the figures line up.
+            if tableColumns.contains(7) { tail += "  " + Text.pad((cost < 0 ? "-$" : "$") + formatted("%.6f", abs(cost)), 11, right: true) }
+            if previewWidth > 0 { tail += "  " + RowLayout.preview(prompt, width: previewWidth) }
+            bytes.append(utf8: tail + "\n")
         }
     }
 }
@@ -462,9 +542,10 @@ struct RowPrinter {
             stdout.append { bytes in
                 let rows = worker.output.bytes
                 var rowStart = 0
-                for rowEnd in worker.rowEnds {
+                for (row, rowEnd) in worker.rowEnds.enumerated() {
                     index += 1
                     layout.appendIndex(index, to: &bytes)
+                    if layout.lineIDs { layout.appendID(String(firstLine - 1 + worker.rowLines[row]), to: &bytes) }
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: rows[rowStart..<rowEnd]))
                     rowStart = rowEnd
                 }
@@ -521,6 +602,8 @@ final class ClassifyWorker: @unchecked Sendable {
     /// Rows without their index, back to back; `rowEnds` marks where each ends.
     let output = ByteBuffer()
     private(set) var rowEnds: [Int] = []
+    /// Each row's line in the chunk (1-based), when rows take their line as id.
+    private(set) var rowLines: [Int] = []
     private(set) var totals: [Totals]
     private(set) var problems: [Problem] = []
     /// Prompts of the chunk that a call would first ask a `classify_with` model about.
@@ -540,6 +623,7 @@ final class ClassifyWorker: @unchecked Sendable {
         lineCount = 0
         output.count = 0
         rowEnds.removeAll(keepingCapacity: true)
+        rowLines.removeAll(keepingCapacity: true)
         problems.removeAll(keepingCapacity: true)
         wouldAsk = 0
         for index in totals.indices { totals[index] = Totals() }
@@ -601,7 +685,8 @@ final class ClassifyWorker: @unchecked Sendable {
             return
         }
         var output = self.output
-        layout.appendRow(id: item.id, decision: decision, decider: decider, cost: cost, baselineCost: baselineCost, to: &output)
+        if layout.lineIDs { rowLines.append(item.line) } else { layout.appendID(item.id, to: &output) }
+        layout.appendRow(decision: decision, decider: decider, cost: cost, baselineCost: baselineCost, prompt: item.text, to: &output)
         rowEnds.append(output.count)
     }
 }

@@ -12,11 +12,11 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 
 /// Turns a `ReportResult` into text.
 public enum ReportRenderer {
-    /// The report in `format`. `decorated` draws the table's bars with Unicode blocks
-    /// (else plain ASCII); `timeZone` is the zone of the dates shown.
-    public static func render(_ result: ReportResult, format: ReportFormat, decorated: Bool, timeZone: LocalZone) -> String {
+    /// The report in `format`. `style` dresses the table (colour, Unicode bars, the width
+    /// to fit); `timeZone` is the zone of the dates shown.
+    public static func render(_ result: ReportResult, format: ReportFormat, style: TextStyle = .plain, timeZone: LocalZone) -> String {
         switch format {
-        case .table: return table(result, decorated: decorated, timeZone: timeZone)
+        case .table: return table(result, style: style, timeZone: timeZone)
         case .json: return json(result)
         case .csv: return csv(result)
         }
@@ -28,7 +28,7 @@ public enum ReportRenderer {
     static let barWidth = 16
 
     /// The table: title, groups with bars, totals, notes.
-    private static func table(_ result: ReportResult, decorated: Bool, timeZone: LocalZone) -> String {
+    private static func table(_ result: ReportResult, style: TextStyle, timeZone: LocalZone) -> String {
         var text = ""
         var days = LocalDays(zone: timeZone)
         var title = "modelroute usage: \(grouped(result.totals.calls)) call\(result.totals.calls == 1 ? "" : "s")"
@@ -37,10 +37,18 @@ public enum ReportRenderer {
             let to = LedgerTimestamp.dateString(days: days.day(last))
             title += from == to ? " on \(from)" : " from \(from) to \(to)"
         }
-        title += result.files.count == 1 ? " in \(result.files[0])" : " in \(result.files.count) logs"
-        text += title + "\n"
+        var place = result.files.count == 1 ? "in \(result.files[0])" : "in \(result.files.count) logs"
+        if let width = style.width, title.count + 1 + place.count > width {
+            // Too wide for one line: the log on a line of its own, its path cut in the middle if need be.
+            if result.files.count == 1 { place = "in " + Text.middleCut(result.files[0], width - 5) }
+            title += "\n  " + place
+        } else {
+            title += " " + place
+        }
+        text += style.paint(title, .heading) + "\n"
         if !result.dimensions.isEmpty {
-            text += "\n" + groupTable(result, decorated: decorated)
+            text += "\n" + groupTable(result, style: style)
+            if result.dimensions.first == .day { text += dailyChart(result, style: style) }
         }
         let totals = result.totals
         var rows: [(String, String)] = []
@@ -50,7 +58,7 @@ public enum ReportRenderer {
         rows.append(("cost", Money.format(totals.cost)))
         let baselineName = result.baselineModels.isEmpty ? "" : "  (" + (result.repriced ? "repriced as " : "") + result.baselineModels.joined(separator: ", ") + ")"
         rows.append(("baseline cost", Money.format(totals.baselineCost) + baselineName))
-        rows.append(("saved", Money.format(totals.saved) + (totals.savedPercent.map { "  (" + percent($0) + ")" } ?? "")))
+        rows.append(("saved", style.paint(Money.format(totals.saved), tone(saved: totals.saved)) + (totals.savedPercent.map { "  (" + percent($0) + ")" } ?? "")))
         rows.append(("latency", "p50 " + milliseconds(totals.latencyP50) + ", p95 " + milliseconds(totals.latencyP95)))
         rows.append(("cache hits", grouped(totals.cacheHits)))
         rows.append(("fallbacks", grouped(totals.fallbacks)))
@@ -58,54 +66,109 @@ public enum ReportRenderer {
         text += "\n"
         for (label, value) in rows { text += "  " + Text.pad(label, 14) + value + "\n" }
         if result.outsideWindow > 0 {
-            text += "\n\(grouped(result.outsideWindow)) record\(result.outsideWindow == 1 ? " was" : "s were") outside --since/--until.\n"
+            text += "\n" + Text.fit("\(grouped(result.outsideWindow)) record\(result.outsideWindow == 1 ? " was" : "s were") outside --since/--until.", width: style.width) + "\n"
         }
         if result.offlineLeftOut > 0 {
             let count = result.offlineLeftOut
-            text += "\nLeft out \(grouped(count)) offline call\(count == 1 ? "" : "s") (answered by the mock provider: not real spend); --include-offline counts \(count == 1 ? "it" : "them").\n"
+            text += "\n" + Text.fit("Left out \(grouped(count)) offline call\(count == 1 ? "" : "s") (answered by the mock provider: not real spend); --include-offline counts \(count == 1 ? "it" : "them").", width: style.width) + "\n"
         }
         if result.badLines > 0 {
-            text += "\nSkipped \(grouped(result.badLines)) line\(result.badLines == 1 ? "" : "s") that \(result.badLines == 1 ? "is not a record" : "are not records") (listed on standard error).\n"
+            text += "\n" + Text.fit("Skipped \(grouped(result.badLines)) line\(result.badLines == 1 ? "" : "s") that \(result.badLines == 1 ? "is not a record" : "are not records") (listed on standard error).", width: style.width) + "\n"
         }
         return text
     }
 
+    /// Green for money saved, red for money lost against the baseline.
+    static func tone(saved: Double) -> TextStyle.Tone? { saved > 0 ? .good : saved < 0 ? .bad : nil }
+
+    /// The group table's columns, dropped in this order (least useful first) when the
+    /// table is wider than the style's width: p95, p50, the share-of-cost bar, baseline,
+    /// input tokens, output tokens, saved %. The group, calls, cost and saved always stay
+    /// (the group's name is cut to fit if it must be).
+    static let dropOrder = [9, 8, 10, 5, 2, 3, 7]
+
     /// The groups as aligned rows, sub-groups indented under their parent.
-    private static func groupTable(_ result: ReportResult, decorated: Bool) -> String {
+    private static func groupTable(_ result: ReportResult, style: TextStyle) -> String {
         let header = [
             result.dimensions.map(\.description).joined(separator: " / "), "calls", "input tok", "output tok", "cost", "baseline",
             "saved", "saved %", "p50 ms", "p95 ms", "share of cost",
         ]
-        var rows: [[String]] = []
-        func add(_ groups: [ReportGroup], depth: Int) {
+        var flat: [(depth: Int, group: ReportGroup)] = []
+        func collect(_ groups: [ReportGroup], depth: Int) {
             for group in groups {
-                let stats = group.stats
-                let share = result.totals.cost > 0 ? stats.cost / result.totals.cost : 0
-                rows.append([
-                    String(repeating: "  ", count: depth) + group.value.label, grouped(stats.calls), grouped(stats.inputTokens),
-                    grouped(stats.outputTokens), Money.format(stats.cost), Money.format(stats.baselineCost), Money.format(stats.saved),
-                    stats.savedPercent.map(percent) ?? "-", stats.latencyP50.map(grouped) ?? "-", stats.latencyP95.map(grouped) ?? "-",
-                    bar(share, decorated: decorated) + " " + Text.pad(percent(share * 100), 6, right: true),
-                ])
-                add(group.children, depth: depth + 1)
+                flat.append((depth, group))
+                collect(group.children, depth: depth + 1)
             }
         }
-        add(result.groups, depth: 0)
+        collect(result.groups, depth: 0)
+        // Each money column shows one number of decimals, so its figures line up.
+        let costs = Money.column(flat.map(\.group.stats.cost))
+        let baselines = Money.column(flat.map(\.group.stats.baselineCost))
+        let saved = Money.column(flat.map(\.group.stats.saved))
+        var rows: [[String]] = []
+        for (index, entry) in flat.enumerated() {
+            let stats = entry.group.stats
+            let share = result.totals.cost > 0 ? stats.cost / result.totals.cost : 0
+            rows.append([
+                String(repeating: "  ", count: entry.depth) + entry.group.value.label, grouped(stats.calls), grouped(stats.inputTokens),
+                grouped(stats.outputTokens), costs[index], baselines[index], saved[index],
+                stats.savedPercent.map(percent) ?? "-", stats.latencyP50.map(grouped) ?? "-", stats.latencyP95.map(grouped) ?? "-",
+                bar(share, decorated: style.unicode) + " " + Text.pad(percent(share * 100), 6, right: true),
+            ])
+        }
         var widths = header.map(\.count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        func line(_ cells: [String]) -> String {
+        let kept = Columns.fit(widths: widths, width: style.width, dropOrder: dropOrder)
+        if let width = style.width {
+            // Still too wide with only the fixed columns: cut the group names.
+            let others = kept.dropFirst().reduce(0) { $0 + widths[$1] + 2 }
+            widths[0] = max(8, min(widths[0], width - others))
+        }
+        func line(_ cells: [String], tones: [Int: TextStyle.Tone] = [:], heading: Bool = false) -> String {
             var text = ""
-            for (index, cell) in cells.enumerated() {
-                if index > 0 { text += "  " }
-                let last = index == cells.count - 1
-                text += last ? cell : Text.pad(cell, widths[index], right: index > 0)
+            for (position, index) in kept.enumerated() {
+                if position > 0 { text += "  " }
+                let last = position == kept.count - 1
+                let cell = last && index == 10 ? cells[index] : Text.pad(cells[index], widths[index], right: index > 0)
+                text += style.paint(cell, heading ? .heading : tones[index])
             }
             return text
         }
-        var text = line(header) + "\n"
-        let ruleWidth = widths.reduce(0, +) + 2 * (widths.count - 1)
-        text += String(repeating: decorated ? "─" : "-", count: ruleWidth) + "\n"
-        for row in rows { text += line(row) + "\n" }
+        var text = line(header, heading: true) + "\n"
+        let ruleWidth = kept.reduce(0) { $0 + widths[$1] } + 2 * (kept.count - 1)
+        text += String(repeating: style.symbol("─", "-"), count: ruleWidth) + "\n"
+        for (index, row) in rows.enumerated() {
+            let tone = Self.tone(saved: flat[index].group.stats.saved)
+            text += line(row, tones: [6: tone].compactMapValues { $0 }) + "\n"
+        }
+        return text
+    }
+
+    /// Spend per day as a one-line chart under a `--by day` table: a sparkline of eighth
+    /// blocks on a Unicode terminal, else ASCII levels (` .:-=+*#`), with the busiest day.
+    private static func dailyChart(_ result: ReportResult, style: TextStyle) -> String {
+        let days = result.groups.compactMap { group -> (String, Double)? in
+            guard case .day = group.value else { return nil }
+            return (group.value.label, group.stats.cost)
+        }
+        guard days.count > 1, let top = days.max(by: { $0.1 < $1.1 }) else { return "" }
+        let levels = style.unicode ? ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] : [".", ":", "-", "=", "+", "*", "#", "@"]
+        var line = ""
+        for (_, cost) in days {
+            if cost <= 0 {
+                line += style.unicode ? " " : " "
+            } else {
+                let level = top.1 > 0 ? Int((cost / top.1 * Double(levels.count - 1)).rounded()) : 0
+                line += levels[min(levels.count - 1, max(0, level))]
+            }
+        }
+        // A chart wider than the screen is cut to its most recent days.
+        let label = "spend per day  "
+        if let width = style.width, label.count + line.count > width {
+            line = String(line.suffix(max(1, width - label.count)))
+        }
+        var text = "\n" + label + line + "\n"
+        text += String(repeating: " ", count: label.count) + "\(days[0].0) \(style.symbol("…", "to")) \(days[days.count - 1].0), most \(Money.format(top.1)) on \(top.0)\n"
         return text
     }
 

@@ -102,11 +102,14 @@ public enum TableDescription {
 /// A routing decision in plain words, for `--dry-run` and `--explain`.
 public enum DecisionDescription {
     /// With `contributions` (for `--explain`), the features that moved the difficulty score most.
+    /// `style` marks the rules tried: ✓ held, ✗ not, ? would ask (`+`, `-`, `?` in ASCII),
+    /// green and red in colour.
     public static func render(
-        table: RoutingTable, decision: RoutingDecision, trace: [Classifier.RuleTrace]?, contributions: [DifficultyModel.Contribution]? = nil
+        table: RoutingTable, decision: RoutingDecision, trace: [Classifier.RuleTrace]?, contributions: [DifficultyModel.Contribution]? = nil,
+        style: TextStyle = .plain
     ) -> String {
         let features = decision.features
-        var text = "route: \(decision.route)\nmodel: \(decision.model)\n"
+        var text = "route: " + style.paint(decision.route, .heading) + "\nmodel: " + style.paint(decision.model, .heading) + "\n"
         switch decision.reason {
         case .rule(let name, let index): text += "rule: \(name) (rule \(index + 1) of \(table.rules.count))\n"
         case .defaultRoute: text += "rule: default (no rule matched)\n"
@@ -134,9 +137,10 @@ public enum DecisionDescription {
         if let trace {
             text += "\nrules tried:\n"
             for step in trace {
-                text += "  \(step.asks ? "?" : step.holds ? "✓" : "✗") \(step.rule) → \(step.route): \(step.detail)\n"
+                let mark = step.asks ? "?" : step.holds ? style.paint(style.symbol("✓", "+"), .good) : style.paint(style.symbol("✗", "-"), .bad)
+                text += "  \(mark) \(step.rule) \(style.symbol("→", "->")) \(step.route): \(step.detail)\n"
             }
-            if trace.last?.holds != true { text += "  → no rule held; default route \(table.defaultRoute)\n" }
+            if trace.last?.holds != true { text += "  \(style.symbol("→", "->")) no rule held; default route \(table.defaultRoute)\n" }
         }
         return text
     }

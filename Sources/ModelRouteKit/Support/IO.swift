@@ -19,6 +19,8 @@ public final class OutputSink: Sendable {
     }
 
     private let descriptor: Int32?
+    /// The descriptor written to; nil for memory.
+    public var fileDescriptor: Int32? { descriptor }
     private let state = Mutex(State())
     /// Whether this stream is a terminal (decides table output, colours, progress).
     public let isTerminal: Bool

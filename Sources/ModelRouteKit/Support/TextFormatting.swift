@@ -12,6 +12,16 @@ public enum Money {
         return (usd < 0 ? "-$" : "$") + formatted("%.\(digits)f", magnitude)
     }
 
+    /// Amounts for one column: the same number of decimals for all (the most any of them
+    /// needs under `format`'s rule), so that the figures line up.
+    public static func column(_ amounts: [Double]) -> [String] {
+        let digits = amounts.map { usd -> Int in
+            let magnitude = abs(usd)
+            return magnitude >= 1 || magnitude == 0 ? 2 : magnitude >= 0.01 ? 4 : 6
+        }.max() ?? 2
+        return amounts.map { (($0 < 0 ? "-$" : "$") + formatted("%.\(digits)f", abs($0))) }
+    }
+
     /// A plain number with up to 8 decimals and no trailing zeros, for CSV.
     public static func plain(_ usd: Double) -> String {
         var text = formatted("%.8f", usd)
@@ -38,6 +48,39 @@ public enum Text {
         if count > width { return String(value.prefix(max(0, width - 1))) + "…" }
         let padding = String(repeating: " ", count: width - count)
         return right ? padding + value : value + padding
+    }
+
+    /// `words` after `first`, as many to a line as fit in `width`.
+    /// One line of prose fitted to `width` (nil: left as it is), later lines indented by `indent`.
+    public static func fit(_ line: String, width: Int?, indent: Int = 2) -> String {
+        guard let width, line.count > width else { return line }
+        return wrap(words: line.split(separator: " ").map(String.init), width: width, first: "", indent: indent)
+    }
+
+    /// `value` cut in the middle with "…" to at most `width` characters (paths keep both ends).
+    public static func middleCut(_ value: String, _ width: Int) -> String {
+        guard value.count > width, width > 3 else { return value }
+        let head = (width - 1) / 2
+        return String(value.prefix(head)) + "…" + String(value.suffix(width - 1 - head))
+    }
+
+    public static func wrap(words: [String], width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
+        var lines: [String] = []
+        var line = first
+        var limit = firstWidth ?? width
+        var lineHasWord = false
+        for word in words {
+            if lineHasWord && line.count + 1 + word.count > limit {
+                lines.append(line)
+                line = String(repeating: " ", count: indent)
+                limit = width
+                lineHasWord = false
+            }
+            line += (lineHasWord ? " " : "") + word
+            lineHasWord = true
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -44,8 +44,12 @@ struct CommandSpec: Sendable {
     let discussion: String
 
     static let helpOption = OptionSpec("help", short: "h", help: "Show help for this command.")
+    static let colorOption = OptionSpec(
+        "color", value: "WHEN",
+        help: "Colour for people: auto (a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on), always or never.", default: "auto")
 
-    var allOptions: [OptionSpec] { options + [CommandSpec.helpOption] }
+    /// Every option, with the two every command takes.
+    var allOptions: [OptionSpec] { options + [CommandSpec.colorOption, CommandSpec.helpOption] }
 }
 
 /// The arguments of one invocation, by option name.
@@ -197,16 +201,22 @@ enum ArgumentParser {
 
 /// Renders `--help` as USAGE, ARGUMENTS, OPTIONS with aligned columns.
 enum HelpFormatter {
-    static func render(_ spec: CommandSpec) -> String {
-        var text = "OVERVIEW: \(spec.abstract)\n\n"
+    /// The help of `spec`, its lines wrapped to `width` columns.
+    static func render(_ spec: CommandSpec, width: Int = 80) -> String {
+        let width = max(40, width)
+        var text = "OVERVIEW: " + wrap(spec.abstract, width: width, first: "", indent: 2, firstWidth: width - 10) + "\n\n"
         text += "USAGE:"
-        for line in spec.usage { text += "\n  modelroute \(line)" }
+        for line in spec.usage {
+            // Broken between options, never inside a bracketed group.
+            text += "\n" + wrap(words: bracketedWords(line), width: width, first: "  modelroute ", indent: 6)
+        }
         text += "\n"
         if !spec.arguments.isEmpty {
             text += "\nARGUMENTS:\n"
-            let width = spec.arguments.map(\.name.count).max() ?? 0
+            let nameWidth = spec.arguments.map(\.name.count).max() ?? 0
             for argument in spec.arguments {
-                text += "  " + pad(argument.name, width) + "  " + argument.help + "\n"
+                let lead = "  " + pad(argument.name, nameWidth) + "  "
+                text += wrap(argument.help, width: width, first: lead, indent: lead.count) + "\n"
             }
         }
         text += "\nOPTIONS:\n"
@@ -216,19 +226,89 @@ enum HelpFormatter {
             if let valueName = option.valueName { label += " \(valueName)" }
             return label
         }
-        let width = min(labels.map(\.count).max() ?? 0, 30)
+        // The help column starts after the labels, but never leaves it less than 30 columns.
+        let labelWidth = min(labels.map(\.count).max() ?? 0, 30, max(8, width - 34))
         for (option, label) in zip(spec.allOptions, labels) {
             var help = option.help
             if let defaultDescription = option.defaultDescription { help += " (default: \(defaultDescription))" }
             if option.repeatable { help += " (repeatable)" }
-            if label.count > width {
-                text += "  \(label)\n  " + String(repeating: " ", count: width) + "  \(help)\n"
+            let indent = 4 + labelWidth
+            if label.count > labelWidth {
+                text += "  \(label)\n" + wrap(help, width: width, first: String(repeating: " ", count: indent), indent: indent) + "\n"
             } else {
-                text += "  " + pad(label, width) + "  " + help + "\n"
+                text += wrap(help, width: width, first: "  " + pad(label, labelWidth) + "  ", indent: indent) + "\n"
             }
         }
-        if !spec.discussion.isEmpty { text += "\n" + spec.discussion + "\n" }
+        if !spec.discussion.isEmpty {
+            text += "\n" + reflow(spec.discussion, width: width) + "\n"
+        }
         return text
+    }
+
+    /// The words of a usage line: split at spaces outside brackets.
+    static func bracketedWords(_ line: String) -> [String] {
+        var words: [String] = []
+        var word = ""
+        var depth = 0
+        for character in line {
+            if character == "[" { depth += 1 }
+            if character == "]" { depth = max(0, depth - 1) }
+            if character == " " && depth == 0 {
+                if !word.isEmpty { words.append(word) }
+                word = ""
+            } else {
+                word.append(character)
+            }
+        }
+        if !word.isEmpty { words.append(word) }
+        return words
+    }
+
+    /// Discussion text re-wrapped: lines of a paragraph are joined, while a blank line, an
+    /// indented line or a "- " item starts a new one (items hang under their text).
+    static func reflow(_ text: String, width: Int) -> String {
+        var blocks: [(lead: String, body: String, hang: Int)] = []
+        var output: [String] = []
+        func flush() {
+            for block in blocks { output.append(wrap(block.body, width: width, first: block.lead, indent: block.lead.count + block.hang)) }
+            blocks.removeAll()
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let body = line.drop { $0 == " " }
+            if body.isEmpty {
+                flush()
+                output.append("")
+                continue
+            }
+            let lead = String(repeating: " ", count: line.count - body.count)
+            let item = body.hasPrefix("- ") || body.hasPrefix("* ")
+            if !lead.isEmpty, !item, blocks.last.map({ lead.count != $0.lead.count + $0.hang || $0.hang == 0 }) ?? true {
+                // An indented line (an example command) stays as written.
+                flush()
+                output.append(String(line))
+                continue
+            }
+            if let last = blocks.last, lead.isEmpty, last.lead.isEmpty || last.hang > 0, !item {
+                blocks[blocks.count - 1].body += " " + body
+            } else if let last = blocks.last, !item, lead.count == last.lead.count + last.hang, last.hang > 0 {
+                blocks[blocks.count - 1].body += " " + body
+            } else {
+                blocks.append((lead, String(body), item ? 2 : 0))
+            }
+        }
+        flush()
+        return output.joined(separator: "\n")
+    }
+
+    /// `text` after `first`, broken at spaces so no line passes `width` (a word longer than
+    /// a line stays whole), later lines indented by `indent` spaces.
+    static func wrap(_ text: String, width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
+        wrap(words: text.split(separator: " ", omittingEmptySubsequences: true).map(String.init), width: width, first: first, indent: indent, firstWidth: firstWidth)
+    }
+
+    /// `words` after `first`, as many to a line as fit in `width`.
+    static func wrap(words: [String], width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
+        Text.wrap(words: words, width: width, first: first, indent: indent, firstWidth: firstWidth)
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

@@ -12,6 +12,8 @@ struct CommandContext: Sendable {
     var now: @Sendable () -> Date
     /// The zone of `hours` rules, `report --by day` and local dates.
     var zone: LocalZone
+    /// `--color`, once the arguments are parsed.
+    var colorChoice: ColorChoice = .auto
 
     init(
         stdout: OutputSink, stderr: OutputSink, stdin: InputSource, environment: [String: String], currentDirectory: String,
@@ -50,9 +52,15 @@ struct CommandContext: Sendable {
         stderr.flush()
     }
 
-    /// Whether colour and Unicode decoration are wanted on this stream (`NO_COLOR` unset, a terminal, not TERM=dumb).
-    func wantsDecoration(_ sink: OutputSink) -> Bool {
-        sink.isTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    /// How text for people on `sink` is dressed: colour, Unicode, width (see `TextStyle.resolve`).
+    func style(_ sink: OutputSink) -> TextStyle {
+        TextStyle.resolve(choice: colorChoice, isTerminal: sink.isTerminal, terminalColumns: sink.terminalColumns, environment: environment)
+    }
+
+    /// Prints a warning line to stderr (yellow on a colour terminal).
+    func warn(_ message: String) {
+        stderr.write("modelroute: " + style(stderr).paint("warning:", .warning) + " \(message)\n")
+        stderr.flush()
     }
 }
 

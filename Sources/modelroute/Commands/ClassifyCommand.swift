@@ -49,6 +49,7 @@ enum ClassifyCommand: Command {
         options.summaryOnly = arguments.flag("summary-only")
         options.noSummary = arguments.flag("no-summary")
         options.showProgress = context.stderr.isTerminal
+        options.style = context.style(context.stdout)
         options.context = CommonOptions.classificationContext(arguments, context: context)
         if arguments.positionals.isEmpty && context.stdin.isTerminal {
             throw UsageError.other("classify reads prompts from files or standard input, and standard input is a terminal.\nUsage: modelroute classify [<options>] [FILE ...]   (see --help)")

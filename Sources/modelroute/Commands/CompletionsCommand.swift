@@ -49,7 +49,7 @@ struct CompletionWords {
         values = [
             "format": ["table", "jsonl", "csv", "json"], "status": LedgerRecord.Status.allCases.map(\.rawValue),
             "balance": DifficultyTrainer.Balance.allCases.map(\.rawValue), "by": ["route", "model", "provider", "rule", "status", "day", "tag:"],
-            "route": table.routes.map(\.name), "model": table.models.map(\.name),
+            "route": table.routes.map(\.name), "model": table.models.map(\.name), "color": ColorChoice.allCases.map(\.rawValue),
         ]
     }
 

@@ -17,7 +17,7 @@ enum DryRun {
             if decision.reason != .override { trace = classifier.trace(prompt, context: classification) }
             contributions = classifier.difficultyModel?.explain(prompt).contributions
         }
-        context.stdout.write(DecisionDescription.render(table: classifier.table, decision: decision, trace: trace, contributions: contributions))
+        context.stdout.write(DecisionDescription.render(table: classifier.table, decision: decision, trace: trace, contributions: contributions, style: context.style(context.stdout)))
         if explain, let parts, let words = parts.words, let piped = parts.standardInput {
             // Words and standard input together: say what each part brought.
             context.stdout.write(

@@ -63,7 +63,7 @@ enum ReportCommand: Command {
             context.diagnose("none of the \(result.records) calls are inside the --since/--until window.")
             if format == .table { return .success }
         }
-        context.stdout.write(ReportRenderer.render(result, format: format, decorated: context.wantsDecoration(context.stdout), timeZone: context.zone))
+        context.stdout.write(ReportRenderer.render(result, format: format, style: context.style(context.stdout), timeZone: context.zone))
         return .success
     }
 
