@@ -188,4 +188,24 @@ private func widest(_ text: String) -> Int {
         let piped = await runCLI(["report", "--help"])
         #expect(piped.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 || $0.hasPrefix("  modelroute ") }, "\(piped.stdout)")
     }
+
+    @Test func explainFitsTheWidth() async throws {
+        let result = await runCLI(["--dry-run", "--explain", "Prove that the square root of 2 is irrational, with every step"], environment: ["COLUMNS": "60"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(widest(result.stdout) <= 60, "\(result.stdout)")
+        #expect(result.stdout.contains("\n  moved most by: "))
+    }
+
+    @Test func theInstallScriptIsValidShellAndLinksStatically() throws {
+        let script = repositoryRoot.appendingPathComponent("Examples/install.sh").path
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        #expect(text.contains("--static-swift-stdlib") && text.contains("mkdir -p \"$prefix/bin\""))
+        #expect(FileManager.default.isExecutableFile(atPath: script))
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/bin/sh")
+        check.arguments = ["-n", script]
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+    }
 }

@@ -142,7 +142,12 @@ public enum DecisionDescription {
             }
             if trace.last?.holds != true { text += "  \(style.symbol("→", "->")) no rule held; default route \(table.defaultRoute)\n" }
         }
-        return text
+        guard let width = style.width else { return text }
+        // Long lines wrap at word boundaries, under their own indentation.
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let lead = line.prefix { $0 == " " }.count
+            return Columns.visibleWidth(String(line)) > width ? Text.fit(String(line), width: width, indent: lead + 4) : String(line)
+        }.joined(separator: "\n")
     }
 }
 

@@ -54,7 +54,8 @@ public enum Text {
     /// One line of prose fitted to `width` (nil: left as it is), later lines indented by `indent`.
     public static func fit(_ line: String, width: Int?, indent: Int = 2) -> String {
         guard let width, line.count > width else { return line }
-        return wrap(words: line.split(separator: " ").map(String.init), width: width, first: "", indent: indent)
+        let lead = String(line.prefix { $0 == " " })
+        return wrap(words: line.split(separator: " ").map(String.init), width: width, first: lead, indent: indent)
     }
 
     /// `value` cut in the middle with "…" to at most `width` characters (paths keep both ends).

@@ -9,7 +9,7 @@ enum ClassifyCommand: Command {
         arguments: [("FILE", "Files of prompts; '-' or none reads standard input. A .jsonl file holds one {\"prompt\": …, \"id\": …} object per line; any other file is one prompt.")],
         options: [
             OptionSpec("format", value: "FORMAT", help: "Rows as table, jsonl or csv.", default: "table on a terminal, else jsonl"),
-            OptionSpec("lines", help: "Every non-empty line of every input is a prompt."),
+            OptionSpec("lines", help: "Every non-empty line of every input is a prompt; its id is its line number."),
             OptionSpec("jsonl", help: "Read every input as JSONL, whatever its name (standard input included)."),
             OptionSpec("summary-only", help: "Print only the summary, to standard output."),
             OptionSpec("no-summary", help: "Print no summary."),
