@@ -315,12 +315,15 @@ import ModelRouteTestSupport
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(Array(repeating: "tick ", count: 50)), pause: 0.2)])
         let cancellation = CancellationSignal()
         let capture = Capture()
-        let watcher = Task.detached {
-            while capture.printedPieces.isEmpty { try? await Task.sleep(nanoseconds: 1_000_000) }
+        // The watcher is a Dispatch thread, not a task: busy test threads cannot starve it.
+        let watched = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while capture.printedPieces.isEmpty { usleep(1000) }
             cancellation.cancel()
+            watched.signal()
         }
         let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, cancellation: cancellation, client: client)
-        await watcher.value
+        watched.wait()
         #expect(outcome.status == .cancelled && outcome.error == .cancelled)
         #expect(capture.printedPieces.count < 50)
         #expect(outcome.usageEstimated && outcome.attempts == 1)

@@ -96,6 +96,11 @@ private func widest(_ text: String) -> Int {
         #expect(!plain.stdout.contains("\u{1B}"))
         let never = await runCLI(["report", "--log", path, "--color", "never"], environment: ["CLICOLOR_FORCE": "1"])
         #expect(!never.stdout.contains("\u{1B}"))
+        let damaged = try directory.write("damaged.jsonl", handLog + "not a record\n")
+        let warned = await runCLI(["report", "--log", damaged, "--color", "always"])
+        #expect(warned.stderr.contains("modelroute: \u{1B}[33mwarning:\u{1B}[0m "), "\(warned.stderr.debugDescription)")
+        let quiet = await runCLI(["report", "--log", damaged])
+        #expect(quiet.stderr.contains("modelroute: warning: ") && !quiet.stderr.contains("\u{1B}"))
         let bad = await runCLI(["report", "--log", path, "--color", "sometimes"])
         #expect(bad.status == 64 && bad.stderr.contains("auto, always, never"), "\(bad.stderr)")
     }

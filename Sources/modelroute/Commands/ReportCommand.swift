@@ -45,7 +45,7 @@ enum ReportCommand: Command {
         var fullRequest = request
         fullRequest.logs = files
         let result = try ReportEngine.run(fullRequest, files: files)
-        for bad in result.badLineSamples { context.diagnose("\(bad.file):\(bad.line): skipped: \(bad.reason)") }
+        for bad in result.badLineSamples { context.warn("\(bad.file):\(bad.line): skipped: \(bad.reason)") }
         if result.badLines > result.badLineSamples.count {
             context.diagnose("… and \(result.badLines - result.badLineSamples.count) more bad line(s); \(result.badLines) skipped in all.")
         }

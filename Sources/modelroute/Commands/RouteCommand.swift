@@ -123,7 +123,7 @@ enum RouteCommand: Command {
             let failed = record(of: CallOutcome(model: decision.model, status: .error, error: error))
             if options.json { printJSON(failed, content: "", exitCode: error.exitCode, to: stdout) }
             if let logError = append(failed) {
-                context.diagnose("the call was not logged: " + logError.message)
+                context.warn("the call was not logged: " + logError.message)
             }
             throw error
         }
@@ -139,7 +139,7 @@ enum RouteCommand: Command {
         let failure: (any ModelRouteError)? = outcome.outputClosed ? nil : outcome.error.map { $0 } ?? logError.map { $0 }
         if options.json { printJSON(record, content: outcome.text, exitCode: failure?.exitCode ?? .success, to: stdout) }
         if let failure = outcome.error, !outcome.outputClosed {
-            if let logError { context.diagnose("the call was not logged: " + logError.message) }
+            if let logError { context.warn("the call was not logged: " + logError.message) }
             throw failure
         }
         if let logError { throw logError }
