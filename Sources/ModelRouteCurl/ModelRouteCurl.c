@@ -280,7 +280,7 @@ int32_t modelroute_curl_perform(
     struct curl_slist_ *list = NULL;
     int ok = 1;
     for (intptr_t i = 0; i < header_count && ok; i++) {
-        struct curl_slist_ *grown = api->slist_append(list, headers[i]);
+        struct curl_slist_ *grown = headers[i] ? api->slist_append(list, headers[i]) : NULL;
         if (grown) list = grown; else ok = 0;
     }
     // No "Expect: 100-continue" round trip before a large body.

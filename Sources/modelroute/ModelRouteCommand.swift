@@ -32,7 +32,7 @@ enum ModelRouteCommand {
         text += "\nCOMMANDS:\n"
         for sub in subcommands {
             let lead = "  " + sub.spec.name + String(repeating: " ", count: nameWidth - sub.spec.name.count) + "  "
-            text += HelpFormatter.wrap(sub.spec.abstract, width: width, first: lead, indent: lead.count) + "\n"
+            text += Text.wrap(sub.spec.abstract, width: width, first: lead, indent: lead.count) + "\n"
         }
         text += "  (run 'modelroute help COMMAND' or 'modelroute COMMAND --help' for one)\n"
         return text

@@ -494,7 +494,7 @@ struct RowLayout: Sendable {
             if tableColumns.contains(5) { tail += "  " + Text.pad(decision.difficulty.map { DifficultyText.score($0) } ?? "-", 10, right: true) }
             if tableColumns.contains(6) { tail += "  " + Text.pad(String(decision.features.tokens), 8, right: true) }
             // One number of decimals down the column, so the figures line up.
-            if tableColumns.contains(7) { tail += "  " + Text.pad((cost < 0 ? "-$" : "$") + formatted("%.6f", abs(cost)), 11, right: true) }
+            if tableColumns.contains(7) { tail += "  " + Text.pad(Money.format(cost, decimals: 6), 11, right: true) }
             if previewWidth > 0 { tail += "  " + RowLayout.preview(prompt, width: previewWidth) }
             bytes.append(utf8: tail + "\n")
         }

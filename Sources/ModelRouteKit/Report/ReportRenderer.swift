@@ -156,7 +156,7 @@ public enum ReportRenderer {
         var line = ""
         for (_, cost) in days {
             if cost <= 0 {
-                line += style.unicode ? " " : " "
+                line += " "
             } else {
                 let level = top.1 > 0 ? Int((cost / top.1 * Double(levels.count - 1)).rounded()) : 0
                 line += levels[min(levels.count - 1, max(0, level))]

@@ -7,19 +7,26 @@ import Glibc
 public enum Money {
     /// "$12.34", "$0.0123", "$0.000045": enough digits to show small per-call costs.
     public static func format(_ usd: Double) -> String {
+        format(usd, decimals: decimals(for: usd))
+    }
+
+    /// The decimals `format` gives an amount: 2 from a dollar up (and for zero), else 4
+    /// from a cent up, else 6.
+    static func decimals(for usd: Double) -> Int {
         let magnitude = abs(usd)
-        let digits = magnitude >= 1 || magnitude == 0 ? 2 : magnitude >= 0.01 ? 4 : 6
-        return (usd < 0 ? "-$" : "$") + formatted("%.\(digits)f", magnitude)
+        return magnitude >= 1 || magnitude == 0 ? 2 : magnitude >= 0.01 ? 4 : 6
+    }
+
+    /// "$12.340000": the amount with exactly `decimals` decimals.
+    public static func format(_ usd: Double, decimals: Int) -> String {
+        (usd < 0 ? "-$" : "$") + formatted("%.\(decimals)f", abs(usd))
     }
 
     /// Amounts for one column: the same number of decimals for all (the most any of them
     /// needs under `format`'s rule), so that the figures line up.
     public static func column(_ amounts: [Double]) -> [String] {
-        let digits = amounts.map { usd -> Int in
-            let magnitude = abs(usd)
-            return magnitude >= 1 || magnitude == 0 ? 2 : magnitude >= 0.01 ? 4 : 6
-        }.max() ?? 2
-        return amounts.map { (($0 < 0 ? "-$" : "$") + formatted("%.\(digits)f", abs($0))) }
+        let digits = amounts.map(decimals(for:)).max() ?? 2
+        return amounts.map { format($0, decimals: digits) }
     }
 
     /// A plain number with up to 8 decimals and no trailing zeros, for CSV.
@@ -54,8 +61,7 @@ public enum Text {
     /// One line of prose fitted to `width` (nil: left as it is), later lines indented by `indent`.
     public static func fit(_ line: String, width: Int?, indent: Int = 2) -> String {
         guard let width, line.count > width else { return line }
-        let lead = String(line.prefix { $0 == " " })
-        return wrap(words: line.split(separator: " ").map(String.init), width: width, first: lead, indent: indent)
+        return wrap(line, width: width, first: String(line.prefix { $0 == " " }), indent: indent)
     }
 
     /// `value` cut in the middle with "…" to at most `width` characters (paths keep both ends).
@@ -65,6 +71,13 @@ public enum Text {
         return String(value.prefix(head)) + "…" + String(value.suffix(width - 1 - head))
     }
 
+    /// `text` after `first`, broken at spaces so no line passes `width` (a word longer than
+    /// a line stays whole), later lines indented by `indent` spaces.
+    public static func wrap(_ text: String, width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
+        wrap(words: text.split(separator: " ").map(String.init), width: width, first: first, indent: indent, firstWidth: firstWidth)
+    }
+
+    /// `words` after `first`, as many to a line as fit in `width`.
     public static func wrap(words: [String], width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
         var lines: [String] = []
         var line = first

@@ -204,11 +204,11 @@ enum HelpFormatter {
     /// The help of `spec`, its lines wrapped to `width` columns.
     static func render(_ spec: CommandSpec, width: Int = 80) -> String {
         let width = max(40, width)
-        var text = "OVERVIEW: " + wrap(spec.abstract, width: width, first: "", indent: 2, firstWidth: width - 10) + "\n\n"
+        var text = "OVERVIEW: " + Text.wrap(spec.abstract, width: width, first: "", indent: 2, firstWidth: width - 10) + "\n\n"
         text += "USAGE:"
         for line in spec.usage {
             // Broken between options, never inside a bracketed group.
-            text += "\n" + wrap(words: bracketedWords(line), width: width, first: "  modelroute ", indent: 6)
+            text += "\n" + Text.wrap(words: bracketedWords(line), width: width, first: "  modelroute ", indent: 6)
         }
         text += "\n"
         if !spec.arguments.isEmpty {
@@ -216,7 +216,7 @@ enum HelpFormatter {
             let nameWidth = spec.arguments.map(\.name.count).max() ?? 0
             for argument in spec.arguments {
                 let lead = "  " + pad(argument.name, nameWidth) + "  "
-                text += wrap(argument.help, width: width, first: lead, indent: lead.count) + "\n"
+                text += Text.wrap(argument.help, width: width, first: lead, indent: lead.count) + "\n"
             }
         }
         text += "\nOPTIONS:\n"
@@ -234,9 +234,9 @@ enum HelpFormatter {
             if option.repeatable { help += " (repeatable)" }
             let indent = 4 + labelWidth
             if label.count > labelWidth {
-                text += "  \(label)\n" + wrap(help, width: width, first: String(repeating: " ", count: indent), indent: indent) + "\n"
+                text += "  \(label)\n" + Text.wrap(help, width: width, first: String(repeating: " ", count: indent), indent: indent) + "\n"
             } else {
-                text += wrap(help, width: width, first: "  " + pad(label, labelWidth) + "  ", indent: indent) + "\n"
+                text += Text.wrap(help, width: width, first: "  " + pad(label, labelWidth) + "  ", indent: indent) + "\n"
             }
         }
         if !spec.discussion.isEmpty {
@@ -270,7 +270,7 @@ enum HelpFormatter {
         var blocks: [(lead: String, body: String, hang: Int)] = []
         var output: [String] = []
         func flush() {
-            for block in blocks { output.append(wrap(block.body, width: width, first: block.lead, indent: block.lead.count + block.hang)) }
+            for block in blocks { output.append(Text.wrap(block.body, width: width, first: block.lead, indent: block.lead.count + block.hang)) }
             blocks.removeAll()
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -300,16 +300,6 @@ enum HelpFormatter {
         return output.joined(separator: "\n")
     }
 
-    /// `text` after `first`, broken at spaces so no line passes `width` (a word longer than
-    /// a line stays whole), later lines indented by `indent` spaces.
-    static func wrap(_ text: String, width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
-        wrap(words: text.split(separator: " ", omittingEmptySubsequences: true).map(String.init), width: width, first: first, indent: indent, firstWidth: firstWidth)
-    }
-
-    /// `words` after `first`, as many to a line as fit in `width`.
-    static func wrap(words: [String], width: Int, first: String, indent: Int, firstWidth: Int? = nil) -> String {
-        Text.wrap(words: words, width: width, first: first, indent: indent, firstWidth: firstWidth)
-    }
 
     private static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)

@@ -2,6 +2,9 @@ import Dispatch
 import FoundationEssentials
 import ModelRouteCurl
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The system's libcurl, loaded with `dlopen` on first use (see `ModelRouteCurl.h`).
 /// Linking it (or FoundationNetworking, which wraps it) into the program would make every
@@ -170,16 +173,9 @@ final class CurlExchange: @unchecked Sendable {
 
 /// Calls `body` with C copies of `strings`, valid for the call.
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { string -> UnsafeMutablePointer<CChar> in
-        let utf8 = Array(string.utf8)
-        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: utf8.count + 1)
-        for (index, byte) in utf8.enumerated() { copy[index] = CChar(bitPattern: byte) }
-        copy[utf8.count] = 0
-        return copy
-    }
-    defer { copies.forEach { $0.deallocate() } }
-    let pointers = copies.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-    return pointers.withUnsafeBufferPointer(body)
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    return copies.map { copy in copy.map { UnsafePointer($0) } }.withUnsafeBufferPointer(body)
 }
 
 /// Turns libcurl's events into handler calls; events come one at a time.
