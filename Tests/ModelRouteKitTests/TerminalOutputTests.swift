@@ -214,3 +214,33 @@ private func widest(_ text: String) -> Int {
         #expect(check.terminationStatus == 0)
     }
 }
+
+/// Colour, character set and width as the shipped binary sees a real terminal: a
+/// pseudo-terminal from `script` (util-linux), sized with `stty`.
+@Suite struct RealTerminalTests {
+    /// Runs `command` in a pseudo-terminal; what it printed, carriage returns removed.
+    func onTerminal(_ command: String, environment: [String: String]) throws -> String? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return nil }
+        let run = try runProduct("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
+        return run.stdout.replacingOccurrences(of: "\r", with: "")
+    }
+
+    @Test func onATerminalReportIsColouredUnicodeAndFitsItsWidth() throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = try directory.write("usage.jsonl", handLog)
+        let report = "\(binary) report --log \(log) --by route,model"
+        let base = ["PATH": "/usr/bin:/bin", "HOME": directory.path, "TERM": "xterm", "LANG": "C.UTF-8"]
+        guard let shown = try onTerminal("stty cols 90; \(report)", environment: base) else { return }
+        #expect(shown.contains("\u{1B}[1m") && shown.contains("─"), "\(shown.debugDescription)")
+        #expect(widest(shown) <= 90 && !shown.contains("p95 ms"), "\(shown)")
+        let noColor = try onTerminal("stty cols 90; \(report)", environment: base.merging(["NO_COLOR": "1"]) { $1 }) ?? ""
+        #expect(!noColor.contains("\u{1B}") && noColor.contains("─"), "colour off, Unicode kept: \(noColor.debugDescription)")
+        let ascii = try onTerminal("stty cols 90; \(report)", environment: base.merging(["LANG": "C", "TERM": "dumb"]) { $1 }) ?? ""
+        #expect(!ascii.contains("\u{1B}") && !ascii.contains("─") && ascii.contains("---"), "\(ascii.debugDescription)")
+        // Into a pipe: no colour, ASCII, every column.
+        let piped = try runProduct(binary, ["report", "--log", log, "--by", "route,model"], environment: base)
+        #expect(!piped.stdout.contains("\u{1B}") && piped.stdout.contains("p95 ms") && !piped.stdout.contains("─"))
+    }
+}
