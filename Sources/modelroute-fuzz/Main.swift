@@ -25,9 +25,12 @@ enum FuzzMain {
         }
         let cases = value("--cases").flatMap(Int.init) ?? 2000
         let seed = value("--seed").flatMap(UInt64.init) ?? 1
-        let binary = value("--binary")
+        let here = FileManager.default.currentDirectoryPath
+        let binary = value("--binary").map { $0.hasPrefix("/") ? $0 : here + "/" + $0 }
         var fuzzer = Fuzzer(seed: seed, directory: NSTemporaryDirectory() + "modelroute-fuzz-\(getpid())")
         defer { try? FileManager.default.removeItem(atPath: fuzzer.directory) }
+        // Command runs such as `--log hello` write relative to the working directory: that is the scratch folder.
+        _ = FileManager.default.changeCurrentDirectoryPath(fuzzer.directory)
         let start = Date()
         for index in 0..<cases {
             fuzzer.caseNumber = index

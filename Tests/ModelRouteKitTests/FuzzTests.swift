@@ -11,11 +11,18 @@ import ModelRouteTestSupport
         let fuzz = try #require(builtProduct("modelroute-fuzz"))
         let binary = try #require(builtProduct("modelroute"))
         let (process, output, errors) = pipedProcess(fuzz, ["--cases", "12000", "--seed", "20261203", "--binary", binary], environment: ["PATH": "/usr/bin:/bin"])
+        // The fuzz target runs in an empty folder, which it must leave empty: command runs
+        // such as `--log hello` once left logs in the working directory.
+        let workingDirectory = try TemporaryDirectory()
+        defer { workingDirectory.cleanUp() }
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory.path)
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)\(problems)")
         #expect(text.contains("12000 cases, 300 loopback exchanges and 300 command runs"), "\(text)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: workingDirectory.path)
+        #expect(left.isEmpty, "files left in the working directory: \(left)")
     }
 }

@@ -243,4 +243,19 @@ private func widest(_ text: String) -> Int {
         let piped = try runProduct(binary, ["report", "--log", log, "--by", "route,model"], environment: base)
         #expect(!piped.stdout.contains("\u{1B}") && piped.stdout.contains("p95 ms") && !piped.stdout.contains("─"))
     }
+
+    @Test func aHeldAnswerSaysCheckingOnATerminalOnlyAndErasesIt() throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let routes = repositoryRoot.appendingPathComponent("Examples/escalation.json").path
+        let call = "\(binary) --routes \(routes) --offline --log \(directory.path)/usage.jsonl 'Translate good morning into French'"
+        let base = ["PATH": "/usr/bin:/bin", "HOME": directory.path, "TERM": "xterm", "LANG": "C.UTF-8"]
+        guard let shown = try onTerminal(call, environment: base) else { return }
+        #expect(shown.contains("modelroute: checking…\u{1B}[K"), "the note, then erased: \(shown.debugDescription)")
+        #expect(shown.hasSuffix("[mock gpt-4.1] Translate good morning into French\n"), "\(shown.debugDescription)")
+        let piped = try runProduct(binary, ["--routes", routes, "--offline", "--log", directory.path + "/usage.jsonl", "Translate good morning into French"], environment: base)
+        #expect(piped.status == 0 && piped.stderr == "", "no note into a pipe or file: \(piped.stderr.debugDescription)")
+        #expect(piped.stdout == "[mock gpt-4.1] Translate good morning into French\n")
+    }
 }

@@ -303,6 +303,9 @@ public struct ClassifyRun {
                 "\(summary.wouldAsk) prompt\(summary.wouldAsk == 1 ? "" : "s") would first ask a classify_with model (classify never asks); shown at the route the next rules give.",
                 width: width) + "\n"
         }
+        if let experiment = classifier.table.experiment {
+            text += Text.fit(ExperimentStage.summary(experiment) + "; shown here as routed.", width: width) + "\n"
+        }
         text += Text.fit("Estimates cover input tokens only; output length is unknown before a call.", width: width) + "\n"
         return text
     }
@@ -672,7 +675,7 @@ final class ClassifyWorker: @unchecked Sendable {
         let index: Int
         switch decision.reason {
         case .rule(_, let ruleIndex): index = ruleIndex
-        case .defaultRoute, .override: index = layout.deciders.count - 1
+        case .defaultRoute, .override, .experiment: index = layout.deciders.count - 1
         }
         let decider = layout.deciders[index]
         let tokens = decision.features.tokens

@@ -32,44 +32,18 @@ public enum AskStage {
         var fallThrough = decision
         fallThrough.ask = nil
         let config = ask.config
-        let table = classifier.table
-        let pricing = table.model(named: config.model)?.pricing
-        let request = ChatRequest(prompt: config.question(for: prompt), system: nil, maxTokens: config.maxTokens, temperature: 0, stream: false)
-        let isMock = runner.offline || table.model(named: config.model).flatMap { table.provider(named: $0.provider) }?.type == .mock
-
-        let answer: String
-        let cost: Double
-        let attempts: Int
-        if isMock {
+        let asked = await SideCall.ask(
+            model: config.model, question: config.question(for: prompt), maxTokens: config.maxTokens, timeoutSeconds: config.timeoutSeconds,
+            purpose: "classify_with:" + ask.rule, runner: runner
+        ) {
             let labels = config.labels
-            let label = (decision.difficulty ?? 0) < 0.5 ? labels.first?.label : labels.last?.label
-            answer = label ?? ""
-            let usage = MockProvider.usage(for: request, answer: answer)
-            cost = pricing?.cost(inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0) ?? 0
-            attempts = 1
-        } else {
-            // A one-route copy of the table: the asked model alone, no retries.
-            var askTable = table
-            let routeName = "classify_with:" + ask.rule
-            askTable.routes.append(RouteConfig(
-                name: routeName, model: config.model, maxTokens: config.maxTokens,
-                retry: RetryPolicy(retries: 0, initialDelaySeconds: 0, maxDelaySeconds: 0)))
-            var askRunner = runner
-            askRunner.table = askTable
-            askRunner.output = nil
-            askRunner.timeoutOverride = min(config.timeoutSeconds, runner.timeoutOverride ?? .infinity)
-            let question = RoutingDecision(route: routeName, model: config.model, reason: decision.reason, evidence: [], features: decision.features)
-            let outcome = await askRunner.run(decision: question, request: request)
-            let usage = outcome.usage
-            cost = pricing?.cost(inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, cachedInputTokens: usage.cachedInputTokens ?? 0) ?? 0
-            attempts = outcome.attempts
-            guard outcome.status == .ok else {
-                let reason = outcome.error?.shortMessage ?? outcome.status.rawValue
-                return Result(
-                    decision: fallThrough, cost: cost, attempts: attempts,
-                    note: "asked \(config.model) (rule \(ask.rule)): no answer (\(reason)); rule \(decision.reason.ruleName) decides")
-            }
-            answer = outcome.text
+            return ((decision.difficulty ?? 0) < 0.5 ? labels.first?.label : labels.last?.label) ?? ""
+        }
+        let (cost, attempts, isMock) = (asked.cost, asked.attempts, asked.offline)
+        guard let answer = asked.answer else {
+            return Result(
+                decision: fallThrough, cost: cost, attempts: attempts,
+                note: "asked \(config.model) (rule \(ask.rule)): no answer (\(asked.failure ?? "failed")); rule \(decision.reason.ruleName) decides")
         }
         let shown = answer.trimmingWhitespace()
         let excerpt = shown.count > 40 ? String(shown.prefix(39)) + "…" : shown

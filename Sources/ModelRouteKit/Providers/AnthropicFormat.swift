@@ -52,7 +52,7 @@ public struct AnthropicFormat: WireFormat {
         for block in content where block["type"]?.stringValue == "text" {
             text += block["text"]?.stringValue ?? ""
         }
-        return ParsedReply(text: text, usage: body["usage"].map(usage) ?? TokenUsage())
+        return ParsedReply(text: text, usage: body["usage"].map(usage) ?? TokenUsage(), truncated: body["stop_reason"]?.stringValue == "max_tokens")
     }
 
     /// Reads one Messages SSE event.
@@ -65,8 +65,9 @@ public struct AnthropicFormat: WireFormat {
         case "content_block_delta":
             return StreamUpdate(text: node["delta"]?["text"]?.stringValue ?? "")
         case "message_delta":
-            let stopped = node["delta"]?["stop_reason"].map { !$0.isNull } ?? false
-            return StreamUpdate(usage: node["usage"].map(usage), complete: stopped)
+            let reason = node["delta"]?["stop_reason"]
+            let stopped = reason.map { !$0.isNull } ?? false
+            return StreamUpdate(usage: node["usage"].map(usage), complete: stopped, truncated: reason?.stringValue == "max_tokens")
         case "message_stop":
             return StreamUpdate(final: true)
         case "error":

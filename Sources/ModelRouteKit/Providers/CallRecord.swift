@@ -34,7 +34,7 @@ public enum CallRecord {
         record.offline = table.provider(named: outcome.provider ?? "")?.type == .mock
         record.difficulty = decision.difficulty.map(DifficultyText.rounded)
         record.priced = pricing != nil
-        record.overheadCostUSD = overheadCost
+        record.overheadCostUSD = (overheadCost * 1e10).rounded() / 1e10
         record.costUSD = ((cost + overheadCost) * 1e10).rounded() / 1e10
         return record
     }

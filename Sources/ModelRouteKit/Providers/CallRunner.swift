@@ -29,6 +29,8 @@ public struct CallOutcome: Sendable {
     public var outputBegan: Bool
     /// Whether the output closed (EPIPE) and the call stopped for that reason.
     public var outputClosed: Bool
+    /// The provider said the answer stopped at the token limit.
+    public var truncated = false
 
     public init(
         text: String = "", model: String? = nil, provider: String? = nil, usage: TokenUsage = TokenUsage(),
@@ -151,6 +153,7 @@ public struct CallRunner: Sendable {
                 outcome.usage = result.usage
                 outcome.usageEstimated = result.usageEstimated
                 outcome.outputBegan = result.outputBegan
+                outcome.truncated = result.truncated
                 if outcome.timeToFirstTokenMilliseconds == nil, let first = result.firstOutput {
                     outcome.timeToFirstTokenMilliseconds = Self.milliseconds(first - start)
                 }
@@ -263,6 +266,8 @@ public struct CallRunner: Sendable {
         var outputBegan = false
         var firstOutput: ContinuousClock.Instant?
         var status = 0
+        /// The provider said the answer stopped at the token limit.
+        var truncated = false
     }
 
     /// Makes one HTTP attempt (or answers from the mock provider).
@@ -280,9 +285,10 @@ public struct CallRunner: Sendable {
 
     /// Answers from the mock provider, streaming word by word when there is an output.
     private func mockAttempt(target: CallTarget, request: ChatRequest, clock: ContinuousClock) -> AttemptResult {
-        let pieces = MockProvider.pieces(for: request, model: target.model.id)
+        let pieces = MockProvider.pieces(for: request, model: target.model.id, behaviour: target.model.mock)
         let answer = pieces.joined()
         var result = AttemptResult(ending: .success, text: answer, usage: MockProvider.usage(for: request, answer: answer), usageEstimated: true, status: 200)
+        result.truncated = target.model.mock == .truncated
         if request.stream { result.firstOutput = clock.now }
         if let output {
             for piece in pieces {
@@ -327,6 +333,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         var outputBegan = false
         var outputClosed = false
         var firstOutput: ContinuousClock.Instant?
+        var truncated = false
         /// Set once the collector asked to stop; later pieces are ignored.
         var stopped = false
     }
@@ -408,6 +415,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
         }
         if let usage = update.usage { state.usage.merge(usage) }
         if update.complete { state.complete = true }
+        if update.truncated { state.truncated = true }
         if let error = update.error {
             state.streamError = error
             return false
@@ -449,6 +457,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
             result.usage = state.usage
             result.outputBegan = state.outputBegan
             result.firstOutput = state.firstOutput
+            result.truncated = state.truncated
             if state.outputClosed {
                 result.ending = .outputClosed
                 return result
@@ -518,6 +527,7 @@ final class ResponseCollector: HTTPResponseHandler, Sendable {
             }
             result.text = reply.text
             result.usage = reply.usage
+            result.truncated = reply.truncated
             if let output, !reply.text.isEmpty {
                 result.outputBegan = true
                 if !output(reply.text) { result.ending = .outputClosed }

@@ -53,7 +53,7 @@ public struct GeminiFormat: WireFormat {
     public func parseReply(_ body: JSONNode) throws(FormatViolation) -> ParsedReply {
         let update = try read(body)
         if let error = update.error { throw FormatViolation("the provider returned an error: \(error)") }
-        return ParsedReply(text: update.text, usage: update.usage ?? TokenUsage())
+        return ParsedReply(text: update.text, usage: update.usage ?? TokenUsage(), truncated: update.truncated)
     }
 
     /// Reads one generateContent SSE event.
@@ -88,6 +88,7 @@ public struct GeminiFormat: WireFormat {
             if let reason = first["finishReason"], !reason.isNull {
                 update.complete = true
                 update.final = true  // Gemini sends its usage in this same last chunk
+                if reason.stringValue == "MAX_TOKENS" { update.truncated = true }
             }
         }
         return update

@@ -52,7 +52,7 @@ public struct OpenAIFormat: WireFormat {
         guard content?.isNull ?? true || content?.stringValue != nil else {
             throw FormatViolation("choices[0].message.content is not a string")
         }
-        return ParsedReply(text: content?.stringValue ?? "", usage: usage(body["usage"]))
+        return ParsedReply(text: content?.stringValue ?? "", usage: usage(body["usage"]), truncated: first["finish_reason"]?.stringValue == "length")
     }
 
     /// Reads one Chat Completions SSE event.
@@ -66,7 +66,10 @@ public struct OpenAIFormat: WireFormat {
         if let usageNode = node["usage"], !usageNode.isNull { update.usage = usage(usageNode) }
         for choice in node["choices"]?.arrayValue ?? [] {
             if let text = choice["delta"]?["content"]?.stringValue { update.text += text }
-            if let reason = choice["finish_reason"], !reason.isNull { update.complete = true }
+            if let reason = choice["finish_reason"], !reason.isNull {
+                update.complete = true
+                if reason.stringValue == "length" { update.truncated = true }
+            }
         }
         return update
     }

@@ -85,10 +85,13 @@ public struct ParsedReply: Sendable, Equatable {
     public var text: String
     /// The usage the provider reported.
     public var usage: TokenUsage
+    /// The provider said the answer stopped at the token limit.
+    public var truncated: Bool
 
-    public init(text: String, usage: TokenUsage) {
+    public init(text: String, usage: TokenUsage, truncated: Bool = false) {
         self.text = text
         self.usage = usage
+        self.truncated = truncated
     }
 }
 
@@ -106,13 +109,16 @@ public struct StreamUpdate: Sendable, Equatable {
     /// if the server leaves the connection open (OpenAI `[DONE]`, Anthropic
     /// `message_stop`, Gemini's chunk with a finish reason).
     public var final: Bool = false
+    /// The provider said the answer stopped at the token limit.
+    public var truncated: Bool = false
 
-    public init(text: String = "", usage: TokenUsage? = nil, complete: Bool = false, error: String? = nil, final: Bool = false) {
+    public init(text: String = "", usage: TokenUsage? = nil, complete: Bool = false, error: String? = nil, final: Bool = false, truncated: Bool = false) {
         self.text = text
         self.usage = usage
         self.complete = complete || final
         self.error = error
         self.final = final
+        self.truncated = truncated
     }
 }
 

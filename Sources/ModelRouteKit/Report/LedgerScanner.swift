@@ -32,12 +32,29 @@ struct ScannedRecord: Equatable {
     var cacheHit = false
     /// `offline` (false for a schema 1 record).
     var offline = false
+    /// Interned `route` (-1 when null).
+    var route: Int32 = -1
+    /// Interned model that gave the first answer: `escalated_from`, else `model` (-1 when null).
+    var firstModel: Int32 = -1
+    /// Whether `escalated_from` is set.
+    var escalated = false
+    /// `overhead_cost_usd` (0 for a schema 1 record).
+    var overhead = 0.0
+    /// Interned `experiment` (-1 when null).
+    var experiment: Int32 = -1
+    /// `group`: 0 control, 1 routed, -1 none or another value.
+    var group: Int8 = -1
+}
+
+extension ScannedRecord {
+    /// 0 for `control`, 1 for `routed`, -1 for anything else.
+    static func groupIndex(_ group: String) -> Int8 { group == "control" ? 0 : group == "routed" ? 1 : -1 }
 }
 
 /// Which fields feed which `--by` level (-1: not grouped by).
 struct ScanPlan: Sendable {
-    /// Level of `route`, `rule`, `model`, `provider`, `status`, `day`.
-    var route = -1, rule = -1, model = -1, provider = -1, status = -1, day = -1
+    /// Level of `route`, `rule`, `model`, `provider`, `status`, `day`, `group`.
+    var route = -1, rule = -1, model = -1, provider = -1, status = -1, day = -1, group = -1
     /// Requested tag keys (UTF-8) with their level.
     var tags: [(key: [UInt8], level: Int)] = []
 
@@ -51,6 +68,7 @@ struct ScanPlan: Sendable {
             case .provider: provider = level
             case .status: status = level
             case .day: day = level
+            case .group: group = level
             case .tag(let key): tags.append((Array(key.utf8), level))
             }
         }
@@ -129,9 +147,13 @@ struct LedgerScanner {
         guard let millis = c.timestamp() else { return nil }
         record.millis = millis
         guard c.literal(",\"id\":"), skipString(&c) else { return nil }
-        guard c.literal(",\"route\":"), nullableString(&c, level: plan.route, into: &record.key) else { return nil }
+        guard c.literal(",\"route\":"), let route = internedOrNull(&c) else { return nil }
+        record.route = route
+        if plan.route >= 0 { record.key[plan.route] = route }
         guard c.literal(",\"rule\":"), nullableString(&c, level: plan.rule, into: &record.key) else { return nil }
-        guard c.literal(",\"model\":"), nullableString(&c, level: plan.model, into: &record.key) else { return nil }
+        guard c.literal(",\"model\":"), let model = internedOrNull(&c) else { return nil }
+        record.firstModel = model
+        if plan.model >= 0 { record.key[plan.model] = model }
         guard c.literal(",\"provider\":"), nullableString(&c, level: plan.provider, into: &record.key) else { return nil }
         guard c.literal(",\"input_tokens\":"), let input = c.integer() else { return nil }
         guard c.literal(",\"output_tokens\":"), let output = c.integer() else { return nil }
@@ -194,6 +216,11 @@ struct LedgerScanner {
             guard scanTags(&c, into: &record.key), c.literal("}") else { return nil }
         }
         record.offline = false
+        record.escalated = false
+        record.overhead = 0
+        record.experiment = -1
+        record.group = -1
+        if plan.group >= 0 { record.key[plan.group] = -1 }
         if version == 2 {
             // Checked as strictly as the general decoder would; of these a report reads `offline`.
             guard c.literal(",\"offline\":"), let offline = c.boolean() else { return nil }
@@ -203,16 +230,26 @@ struct LedgerScanner {
                 guard c.literal("\"hit\"") || c.literal("\"miss\"") || c.literal("\"bypass\"") else { return nil }
             }
             guard c.literal(",\"cache_saved_usd\":"), c.literal("null") || c.number() != nil else { return nil }
-            guard c.literal(",\"escalated_from\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"escalated_from\":"), let from = internedOrNull(&c) else { return nil }
+            if from >= 0 {
+                record.escalated = true
+                record.firstModel = from
+            }
             guard c.literal(",\"escalation_reason\":"), c.literal("null") || skipString(&c) else { return nil }
-            guard c.literal(",\"overhead_cost_usd\":"), c.number() != nil else { return nil }
+            guard c.literal(",\"overhead_cost_usd\":"), let overhead = c.number() else { return nil }
+            record.overhead = overhead
             guard c.literal(",\"difficulty\":") else { return nil }
             if !c.literal("null") {
                 guard let score = c.number(), score >= 0, score <= 1 else { return nil }
             }
             guard c.literal(",\"budget\":"), c.literal("null") || skipString(&c) else { return nil }
-            guard c.literal(",\"experiment\":"), c.literal("null") || skipString(&c) else { return nil }
-            guard c.literal(",\"group\":"), c.literal("null") || skipString(&c) else { return nil }
+            guard c.literal(",\"experiment\":"), let experiment = internedOrNull(&c) else { return nil }
+            record.experiment = experiment
+            guard c.literal(",\"group\":"), let group = internedOrNull(&c) else { return nil }
+            if group >= 0 {
+                if plan.group >= 0 { record.key[plan.group] = group }
+                record.group = groupKind(group)
+            }
             guard c.literal(",\"priced\":"), c.boolean() != nil else { return nil }
             guard c.literal(",\"messages\":"), c.integer() != nil else { return nil }
         }
@@ -239,9 +276,16 @@ struct LedgerScanner {
         result.fallback = record.fallbackFrom != nil
         result.cacheHit = record.cacheHit
         result.offline = record.offline
+        result.route = record.route.map { interner.intern($0) } ?? -1
+        result.firstModel = (record.escalatedFrom ?? record.model).map { interner.intern($0) } ?? -1
+        result.escalated = record.escalatedFrom != nil
+        result.overhead = record.overheadCostUSD
+        result.experiment = record.experiment.map { interner.intern($0) } ?? -1
+        result.group = record.group.map(ScannedRecord.groupIndex) ?? -1
         func set(_ level: Int, _ value: String?) {
             if level >= 0 { result.key[level] = value.map { interner.intern($0) } ?? -1 }
         }
+        set(plan.group, record.group)
         set(plan.route, record.route)
         set(plan.rule, record.rule)
         set(plan.model, record.model)
@@ -253,6 +297,25 @@ struct LedgerScanner {
             set(tag.level, record.tags.first(where: { $0.key == key })?.value)
         }
         return result
+    }
+
+    /// Group kinds by interned number (-2: not yet looked at), so a value's text is read once.
+    private var groupKinds: [Int8] = []
+
+    /// `control` (0), `routed` (1) or another value (-1), for an interned `group` value.
+    @inline(__always)
+    private mutating func groupKind(_ number: Int32) -> Int8 {
+        let index = Int(number)
+        if index >= groupKinds.count { groupKinds += [Int8](repeating: -2, count: index + 1 - groupKinds.count) }
+        if groupKinds[index] == -2 { groupKinds[index] = ScannedRecord.groupIndex(interner.string(number)) }
+        return groupKinds[index]
+    }
+
+    /// `null` (-1) or a string's interned number; nil when it is neither.
+    @inline(__always)
+    private mutating func internedOrNull(_ c: inout Cursor) -> Int32? {
+        if c.literal("null") { return -1 }
+        return internString(&c)
     }
 
     /// `null` or a string; the string's number goes to `level` when grouped by.

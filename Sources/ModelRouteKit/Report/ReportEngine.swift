@@ -158,7 +158,24 @@ public enum ReportEngine {
         var samples: [(task: Int, line: Int, reason: LedgerLineError)] = []
         var baselines: Set<String> = []
         var first: Int64?, last: Int64?
+        var byRoute: [String: (calls: Int, escalations: Int)] = [:]
+        var byModel: [String: (calls: Int, escalations: Int)] = [:]
+        var experiments: [String: (control: GroupStats, routed: GroupStats)] = [:]
         for output in outputs {
+            for (name, counts) in output.escalationsByRoute {
+                let sum = byRoute[name] ?? (0, 0)
+                byRoute[name] = (sum.calls + counts.calls, sum.escalations + counts.escalations)
+            }
+            for (name, counts) in output.escalationsByModel {
+                let sum = byModel[name] ?? (0, 0)
+                byModel[name] = (sum.calls + counts.calls, sum.escalations + counts.escalations)
+            }
+            for (name, pair) in output.experiments {
+                var sum = experiments[name] ?? (GroupStats(), GroupStats())
+                sum.control.merge(pair.control)
+                sum.routed.merge(pair.routed)
+                experiments[name] = sum
+            }
             for (key, stats) in output.groups {
                 groups[key, default: GroupStats()].merge(stats)
                 totals.merge(stats)
@@ -188,6 +205,14 @@ public enum ReportEngine {
             baselineModels: request.baseline.map { [$0.model] } ?? baselines.sorted(), repriced: request.baseline != nil,
             firstMillis: first, lastMillis: last)
         result.offlineLeftOut = offline
+        func rates(_ counts: [String: (calls: Int, escalations: Int)]) -> [EscalationRate] {
+            counts.map { EscalationRate(name: $0.key, calls: $0.value.calls, escalations: $0.value.escalations) }
+                .sorted { ($0.calls, $1.name) > ($1.calls, $0.name) }
+        }
+        result.escalationsByRoute = rates(byRoute)
+        result.escalationsByModel = rates(byModel)
+        result.experiments = experiments.map { ExperimentResult(name: $0.key, control: $0.value.control, routed: $0.value.routed) }
+            .sorted { $0.name < $1.name }
         return result
     }
 
@@ -270,6 +295,11 @@ struct WorkerOutput: Sendable {
     var firstMillis: Int64?
     /// Latest record in the window.
     var lastMillis: Int64?
+    /// Calls and escalations per route, and per first-answer model.
+    var escalationsByRoute: [String: (calls: Int, escalations: Int)] = [:]
+    var escalationsByModel: [String: (calls: Int, escalations: Int)] = [:]
+    /// Per experiment: its control and routed groups.
+    var experiments: [String: (control: GroupStats, routed: GroupStats)] = [:]
 }
 
 /// One thread's reading state and sums.
@@ -309,6 +339,11 @@ struct Worker {
     private var lastBaseline: Int32 = .min
     /// The read buffer.
     private var buffer: [UInt8]
+    /// Calls and escalations by interned route, and by interned first-answer model.
+    private var routeTally: [SIMD2<Int32>] = []
+    private var modelTally: [SIMD2<Int32>] = []
+    /// Control and routed sums by interned experiment.
+    private var experimentTally: [Int32: (control: GroupStats, routed: GroupStats)] = [:]
 
     /// A worker for `request`.
     init(request: ReportRequest) {
@@ -493,7 +528,34 @@ struct Worker {
         if record.fallback { stats[index].stats.fallbacks += 1 }
         if record.status == 1 { stats[index].stats.errors += 1 }
         if record.status == 2 { stats[index].stats.cancelled += 1 }
+        if record.escalated { stats[index].stats.escalations += 1 }
+        stats[index].stats.overheadCost += record.overhead
+        stats[index].stats.costSquares += record.cost * record.cost
         stats[index].stats.latency.record(record.latency)
+        Worker.tally(&routeTally, record.route, escalated: record.escalated)
+        Worker.tally(&modelTally, record.firstModel, escalated: record.escalated)
+        if record.experiment >= 0, record.group >= 0 {
+            var single = GroupStats()
+            single.calls = 1
+            single.cost = record.cost
+            single.costSquares = record.cost * record.cost
+            single.baselineCost = baseline
+            single.errors = record.status == 1 ? 1 : 0
+            single.escalations = record.escalated ? 1 : 0
+            single.overheadCost = record.overhead
+            var pair = experimentTally[record.experiment] ?? (GroupStats(), GroupStats())
+            if record.group == 0 { pair.control.merge(single) } else { pair.routed.merge(single) }
+            experimentTally[record.experiment] = pair
+        }
+    }
+
+    /// Counts a call (and its escalation) for an interned name; -1 is not counted.
+    @inline(__always)
+    private static func tally(_ tally: inout [SIMD2<Int32>], _ number: Int32, escalated: Bool) {
+        guard number >= 0 else { return }
+        let index = Int(number)
+        if index >= tally.count { tally += [SIMD2<Int32>](repeating: .zero, count: index + 1 - tally.count) }
+        tally[index] &+= SIMD2(1, escalated ? 1 : 0)
     }
 
     /// A multiplicative hash of a group key.
@@ -546,9 +608,17 @@ struct Worker {
             }
             groups[values, default: GroupStats()].merge(stats)
         }
-        return WorkerOutput(
+        var output = WorkerOutput(
             groups: groups, records: records, outsideWindow: outside, offlineLeftOut: offline, badLines: badLines, badLineSamples: samples,
             linesPerTask: linesPerTask, baselineModels: Set(baselineModels.map { scanner.interner.string($0) }),
             firstMillis: firstMillis, lastMillis: lastMillis)
+        for (number, counts) in routeTally.enumerated() where counts[0] > 0 {
+            output.escalationsByRoute[scanner.interner.string(Int32(number))] = (Int(counts[0]), Int(counts[1]))
+        }
+        for (number, counts) in modelTally.enumerated() where counts[0] > 0 {
+            output.escalationsByModel[scanner.interner.string(Int32(number))] = (Int(counts[0]), Int(counts[1]))
+        }
+        for (number, pair) in experimentTally { output.experiments[scanner.interner.string(number)] = pair }
+        return output
     }
 }

@@ -14,11 +14,13 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
     case status
     /// The calendar day the call finished, in the report's time zone.
     case day
+    /// The experiment group: control, routed, or none.
+    case group
     /// The value of one `--tag key=value` (calls without it form a `(none)` group).
     case tag(String)
 
     /// The names `--by` accepts, for help and suggestions.
-    public static let names = ["route", "model", "provider", "rule", "status", "day", "tag:KEY"]
+    public static let names = ["route", "model", "provider", "rule", "status", "day", "group", "tag:KEY"]
 
     /// Parses `model`, `tag:team`, …; nil for anything else.
     public init?(parsing text: String) {
@@ -29,6 +31,7 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
         case "rule": self = .rule
         case "status": self = .status
         case "day": self = .day
+        case "group": self = .group
         default:
             guard text.hasPrefix("tag:"), text.count > 4 else { return nil }
             self = .tag(String(text.dropFirst(4)))
@@ -44,6 +47,7 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
         case .rule: return "rule"
         case .status: return "status"
         case .day: return "day"
+        case .group: return "group"
         case .tag(let key): return "tag:" + key
         }
     }

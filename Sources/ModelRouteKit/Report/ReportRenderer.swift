@@ -63,8 +63,15 @@ public enum ReportRenderer {
         rows.append(("cache hits", grouped(totals.cacheHits)))
         rows.append(("fallbacks", grouped(totals.fallbacks)))
         rows.append(("errors", grouped(totals.errors) + (totals.cancelled > 0 ? "  (and \(grouped(totals.cancelled)) cancelled)" : "")))
+        if totals.escalations > 0 {
+            rows.append(("escalations", grouped(totals.escalations) + formatted("  (%.1f%% of calls)", Double(totals.escalations) / Double(max(totals.calls, 1)) * 100)))
+        }
+        if totals.overheadCost > 0 {
+            rows.append(("overhead", Money.format(totals.overheadCost) + "  (discarded answers, judge and classify_with calls; in cost, so saved is net of it)"))
+        }
         text += "\n"
         for (label, value) in rows { text += "  " + Text.pad(label, 14) + value + "\n" }
+        text += qualitySections(result, style: style)
         if result.outsideWindow > 0 {
             text += "\n" + Text.fit("\(grouped(result.outsideWindow)) record\(result.outsideWindow == 1 ? " was" : "s were") outside --since/--until.", width: style.width) + "\n"
         }
@@ -219,6 +226,7 @@ public enum ReportRenderer {
         writeStats(result.totals, total: result.totals.cost, into: &writer)
         writer.key("groups")
         writeGroups(result.groups, total: result.totals.cost, into: &writer)
+        writeQuality(result, into: &writer)
         writer.endObject()
         return writer.text + "\n"
     }
@@ -271,6 +279,8 @@ public enum ReportRenderer {
             ("cancelled", String(stats.cancelled)),
             ("latency_p50_ms", optional(stats.latencyP50.map(String.init))),
             ("latency_p95_ms", optional(stats.latencyP95.map(String.init))),
+            ("escalations", String(stats.escalations)),
+            ("overhead_cost_usd", Money.plain(stats.overheadCost)),
         ]
     }
 

@@ -20,6 +20,12 @@ public struct GroupStats: Sendable, Equatable {
     public var errors = 0
     /// Records with status `cancelled`.
     public var cancelled = 0
+    /// Records whose first answer failed a check and was replaced (`escalated_from` set).
+    public var escalations = 0
+    /// Sum of `overhead_cost_usd`: discarded answers, judge and classify_with calls.
+    public var overheadCost = 0.0
+    /// Sum of `cost_usd` squared, for the spread of cost per call.
+    public var costSquares = 0.0
     /// `latency_ms` distribution.
     public var latency = LatencyHistogram()
 
@@ -47,6 +53,9 @@ public struct GroupStats: Sendable, Equatable {
         fallbacks += other.fallbacks
         errors += other.errors
         cancelled += other.cancelled
+        escalations += other.escalations
+        overheadCost += other.overheadCost
+        costSquares += other.costSquares
         latency.merge(other.latency)
     }
 }
@@ -123,4 +132,67 @@ public struct ReportResult: Sendable {
     public var firstMillis: Int64?
     /// See `firstMillis`.
     public var lastMillis: Int64?
+    /// Escalations per route the decision chose, busiest first.
+    public var escalationsByRoute: [EscalationRate] = []
+    /// Escalations per model that gave the first answer (`escalated_from`, else `model`), busiest first.
+    public var escalationsByModel: [EscalationRate] = []
+    /// Each experiment in the window with both of its groups, by name.
+    public var experiments: [ExperimentResult] = []
+}
+
+/// How often the first answers of one route (or model) were replaced.
+public struct EscalationRate: Sendable, Equatable {
+    /// The route or model.
+    public var name: String
+    /// Calls whose first answer came from it.
+    public var calls: Int
+    /// Of those, the ones escalated.
+    public var escalations: Int
+
+    /// Escalations per call, 0 to 1.
+    public var rate: Double { calls > 0 ? Double(escalations) / Double(calls) : 0 }
+    /// Calls before a rate is worth a warning.
+    public static let warningCalls = 50
+    /// A rate above this is worth a warning: a cheap model that fails one call in five
+    /// usually costs more than it saves.
+    public static let warningRate = 0.2
+    /// Whether `report` warns about this rate.
+    public var deservesWarning: Bool { calls >= EscalationRate.warningCalls && rate > EscalationRate.warningRate }
+}
+
+/// One experiment's two groups and the verdict drawn from them.
+public struct ExperimentResult: Sendable, Equatable {
+    /// The experiment's name.
+    public var name: String
+    /// Calls sent to the control model.
+    public var control: GroupStats
+    /// Calls routed as usual.
+    public var routed: GroupStats
+
+    /// Mean cost per call of a group.
+    static func mean(_ stats: GroupStats) -> Double { stats.calls > 0 ? stats.cost / Double(stats.calls) : 0 }
+
+    /// The measured savings, 1 − (routed cost per call ÷ control cost per call), with a
+    /// 95 % confidence interval by the delta method: the variance of the ratio of two
+    /// independent means r = m_r / m_c is about r² (s_r² / (n_r m_r²) + s_c² / (n_c m_c²)),
+    /// with s² each group's sample variance of cost per call; the interval is the
+    /// savings ± 1.96 standard errors. Nil without at least two priced calls in each group.
+    public var measuredSavings: (savings: Double, low: Double, high: Double)? {
+        let nr = Double(routed.calls), nc = Double(control.calls)
+        guard nr >= 2, nc >= 2 else { return nil }
+        let mr = ExperimentResult.mean(routed), mc = ExperimentResult.mean(control)
+        guard mc > 0 else { return nil }
+        func variance(_ stats: GroupStats, _ mean: Double, _ n: Double) -> Double {
+            max(0, (stats.costSquares - n * mean * mean) / (n - 1))
+        }
+        let ratio = mr / mc
+        let relative = (mr > 0 ? variance(routed, mr, nr) / (nr * mr * mr) : 0) + variance(control, mc, nc) / (nc * mc * mc)
+        let error = abs(ratio) * relative.squareRoot()
+        let savings = 1 - ratio
+        return (savings, savings - 1.96 * error, savings + 1.96 * error)
+    }
+
+    public static func == (lhs: ExperimentResult, rhs: ExperimentResult) -> Bool {
+        lhs.name == rhs.name && lhs.control == rhs.control && lhs.routed == rhs.routed
+    }
 }

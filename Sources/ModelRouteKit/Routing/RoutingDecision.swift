@@ -37,6 +37,8 @@ public struct RoutingDecision: Sendable, Equatable {
         case defaultRoute
         /// `--route` or `--model` chose.
         case override
+        /// The table's experiment sent the call to its control model.
+        case experiment
 
         /// The name recorded in logs and output: the rule's name, `default` or `override`.
         public var ruleName: String {
@@ -44,6 +46,7 @@ public struct RoutingDecision: Sendable, Equatable {
             case .rule(let name, _): return name
             case .defaultRoute: return "default"
             case .override: return "override"
+            case .experiment: return ExperimentConfig.controlRule
             }
         }
     }

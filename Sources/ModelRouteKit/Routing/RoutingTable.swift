@@ -21,6 +21,8 @@ public struct RoutingTable: Sendable {
     public var source: String
     /// The difficulty model that `difficulty` conditions read.
     public var classifier: ClassifierSource = .builtIn
+    /// The control-group experiment, if the table runs one.
+    public var experiment: ExperimentConfig?
 
     public init(
         version: Int = 1, defaultRoute: String, baselineModel: String, keywordMatch: KeywordMatchMode = .word,
@@ -265,12 +267,15 @@ public struct ModelConfig: Sendable, Equatable {
     /// The name sent to the provider (`id`, or the key when `id` is absent).
     public var id: String
     public var pricing: ModelPricing
+    /// What the mock provider answers for this model (`echo` unless the table says otherwise).
+    public var mock: MockBehaviour = .echo
 
-    public init(name: String, provider: String, id: String? = nil, pricing: ModelPricing) {
+    public init(name: String, provider: String, id: String? = nil, pricing: ModelPricing, mock: MockBehaviour = .echo) {
         self.name = name
         self.provider = provider
         self.id = id ?? name
         self.pricing = pricing
+        self.mock = mock
     }
 }
 
@@ -287,14 +292,26 @@ public struct RouteConfig: Sendable, Equatable {
     public var system: String?
     /// Retry policy overriding the provider's.
     public var retry: RetryPolicy?
+    /// Checks the answer must pass before it is printed, in file order.
+    public var checks: [AnswerCheck] = []
+    /// The route that answers instead when a check fails.
+    public var escalateTo: String?
+    /// What the answer is asked to be; `json` arms the `json` check.
+    public var answerFormat: AnswerFormat = .text
 
-    public init(name: String, model: String, fallbacks: [String] = [], maxTokens: Int? = nil, system: String? = nil, retry: RetryPolicy? = nil) {
+    public init(
+        name: String, model: String, fallbacks: [String] = [], maxTokens: Int? = nil, system: String? = nil, retry: RetryPolicy? = nil,
+        checks: [AnswerCheck] = [], escalateTo: String? = nil, answerFormat: AnswerFormat = .text
+    ) {
         self.name = name
         self.model = model
         self.fallbacks = fallbacks
         self.maxTokens = maxTokens
         self.system = system
         self.retry = retry
+        self.checks = checks
+        self.escalateTo = escalateTo
+        self.answerFormat = answerFormat
     }
 
     /// The primary model followed by the fallbacks.

@@ -104,14 +104,14 @@ public enum ConfigError: ModelRouteError, Equatable {
 
 /// Walks the parsed JSON with a key path, so every error names `rules[2].min_words`
 /// and the line and column where it is written.
-private struct TableReader {
+struct TableReader {
     let source: String
     let text: [UInt8]
 
-    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules"]
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
-    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"]
-    static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry"]
+    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock"]
+    static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format"]
     static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
     static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
     static let ruleKeys = ["name", "route", "match", "any", "all", "none"] + boundKeys + ["has_code", "tier", "hours", "difficulty", "classify_with"]
@@ -242,9 +242,14 @@ private struct TableReader {
         guard !routeMembers.isEmpty else { throw error("routes", "define at least one route", at: routesNode) }
         var routes: [RouteConfig] = []
         let modelIndex = Set(modelNames)
-        for member in routeMembers { routes.append(try readRoute(member, models: modelNames, modelIndex: modelIndex)) }
-        let routeNames = routes.map(\.name)
+        let routeNames = routeMembers.map(\.key)
         let routeIndex = Set(routeNames)
+        for member in routeMembers {
+            var route = try readRoute(member, models: modelNames, modelIndex: modelIndex)
+            try readChecks(member, into: &route, routes: routeNames, routeIndex: routeIndex, models: modelNames, modelIndex: modelIndex)
+            routes.append(route)
+        }
+        try checkEscalationChains(routes, members: routeMembers)
 
         let defaultNode = try required(top, "default_route", "default_route", in: root, what: "the routing table")
         let defaultRoute = try reference(defaultNode, "default_route", to: "route", among: routeNames)
@@ -276,6 +281,7 @@ private struct TableReader {
             version: 1, defaultRoute: defaultRoute, baselineModel: baselineModel, keywordMatch: keywordMatch,
             providers: providers, models: models, routes: routes, rules: rules, source: source)
         if let node = named(top, "classifier") { table.classifier = try classifierSource(node) }
+        if let node = named(top, "experiment") { table.experiment = try readExperiment(node, models: modelNames, routes: routeNames) }
         return table
     }
 
@@ -391,9 +397,18 @@ private struct TableReader {
         let cached = try named(fields, "cached_input_per_mtok").map { (node) throws(ConfigError) in
             try price(node, "\(path).cached_input_per_mtok")
         }
+        var mock = MockBehaviour.echo
+        if let node = named(fields, "mock") {
+            let text = try string(node, "\(path).mock")
+            let names = MockBehaviour.allCases.map(\.rawValue)
+            guard let behaviour = MockBehaviour(rawValue: text) else {
+                throw error("\(path).mock", "unknown mock answer \"\(text)\"" + Suggestions.didYouMean(text, among: names) + " (answers: \(names.joined(separator: ", ")))", at: node)
+            }
+            mock = behaviour
+        }
         return ModelConfig(
             name: member.key, provider: provider, id: id,
-            pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached))
+            pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached), mock: mock)
     }
 
     func readRoute(_ member: JSONMember, models: [String], modelIndex: Set<String>) throws(ConfigError) -> RouteConfig {

@@ -41,8 +41,14 @@ public enum TableDescription {
             if let maxTokens = route.maxTokens { line += "   max_tokens \(maxTokens)" }
             if route.system != nil { line += "   system prompt" }
             if route.retry != nil { line += "   own retry policy" }
+            if route.answerFormat == .json { line += "   answers JSON" }
             text += line + "\n"
+            if !route.checks.isEmpty {
+                text += "  " + Text.pad("", routeWidth) + "  checks: " + route.checks.map(describe).joined(separator: ", ")
+                    + (route.escalateTo.map { " → escalate to \($0)" } ?? " (no escalate_to: a failing answer is printed with a warning)") + "\n"
+            }
         }
+        if let experiment = table.experiment { text += "\nExperiment\n  " + ExperimentStage.summary(experiment) + "\n" }
 
         text += "\nRules (tried in order; the first that holds decides)\n"
         var unreachableFrom: String?
@@ -114,6 +120,7 @@ public enum DecisionDescription {
         case .rule(let name, let index): text += "rule: \(name) (rule \(index + 1) of \(table.rules.count))\n"
         case .defaultRoute: text += "rule: default (no rule matched)\n"
         case .override: text += "rule: override (chosen on the command line)\n"
+        case .experiment: text += "rule: experiment (the control group)\n"
         }
         for evidence in decision.evidence { text += "  because \(evidence)\n" }
         func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
@@ -131,6 +138,11 @@ public enum DecisionDescription {
         if let ask = decision.ask {
             text += "would ask \(ask.config.model) first (rule \(ask.rule)); a dry run does not call it, so this is the route if its answer fits no label\n"
         }
+        if let route = table.route(named: decision.route), !route.checks.isEmpty {
+            text += "checks: " + route.checks.map(TableDescription.describe).joined(separator: ", ")
+                + (route.escalateTo.map { "; a failing answer escalates to route \($0)" } ?? "") + " (the answer is held until they pass)\n"
+        }
+        if let experiment = table.experiment { text += ExperimentStage.summary(experiment) + "\n" }
         let cost = table.inputCost(model: decision.model, tokens: features.tokens)
         let baselineCost = table.inputCost(model: table.baselineModel, tokens: features.tokens)
         text += "estimated input cost: \(Money.format(cost)) on \(decision.model) vs \(Money.format(baselineCost)) on baseline \(table.baselineModel)\n"
@@ -169,6 +181,13 @@ extension DecisionDescription {
         json.endArray()
         json.key("difficulty"); json.double(decision.difficulty.map(DifficultyText.rounded))
         json.key("would_ask"); json.string(decision.ask?.config.model)
+        let route = table.route(named: decision.route)
+        json.key("checks"); json.beginArray()
+        for check in route?.checks ?? [] { json.string(check.name) }
+        json.endArray()
+        json.key("escalate_to"); json.string(route?.escalateTo)
+        json.key("experiment"); json.string(table.experiment?.name)
+        json.key("control_share"); json.double(table.experiment?.controlShare)
         json.key("words"); json.int(features.words)
         json.key("chars"); json.int(features.chars)
         json.key("input_tokens"); json.int(features.tokens)
@@ -178,5 +197,17 @@ extension DecisionDescription {
         json.key("baseline_cost_usd"); json.double(baseline)
         json.endObject()
         return json.text + "\n"
+    }
+}
+
+extension TableDescription {
+    /// A check as `check` and dry runs show it: `refusal`, `min_chars 50 (prompts over 30 words)`, `judge gpt-4.1-mini ≥ 0.70`.
+    static func describe(_ check: AnswerCheck) -> String {
+        switch check {
+        case .empty, .truncated, .json: return check.name
+        case .refusal(let extra): return extra.isEmpty ? "refusal" : "refusal (+\(extra.count) phrase\(extra.count == 1 ? "" : "s"))"
+        case .minChars(let length, let words): return "min_chars \(length)" + (words > 0 ? " (prompts over \(words) words)" : "")
+        case .judge(let judge): return "judge \(judge.model) ≥ \(formatted("%.2f", judge.threshold))"
+        }
     }
 }

@@ -14,6 +14,8 @@ struct CommandContext: Sendable {
     var zone: LocalZone
     /// `--color`, once the arguments are parsed.
     var colorChoice: ColorChoice = .auto
+    /// A uniform draw from [0, 1): the experiment's side for a call (tests fix the sequence).
+    var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
     init(
         stdout: OutputSink, stderr: OutputSink, stdin: InputSource, environment: [String: String], currentDirectory: String,

@@ -48,7 +48,8 @@ struct CompletionWords {
         commands = [("", RouteCommand.spec.allOptions)] + ModelRouteCommand.subcommands.map { ($0.spec.name, $0.spec.allOptions) }
         values = [
             "format": ["table", "jsonl", "csv", "json"], "status": LedgerRecord.Status.allCases.map(\.rawValue),
-            "balance": DifficultyTrainer.Balance.allCases.map(\.rawValue), "by": ["route", "model", "provider", "rule", "status", "day", "tag:"],
+            "balance": DifficultyTrainer.Balance.allCases.map(\.rawValue), "by": ReportDimension.names.dropLast() + ["tag:"],
+            "group": ExperimentStage.Group.allCases.map(\.rawValue),
             "route": table.routes.map(\.name), "model": table.models.map(\.name), "color": ColorChoice.allCases.map(\.rawValue),
         ]
     }

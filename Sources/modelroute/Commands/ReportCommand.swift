@@ -10,7 +10,7 @@ enum ReportCommand: Command {
         arguments: [],
         options: [
             OptionSpec("log", value: "PATH", help: "A log file, or a directory whose *.jsonl files are all read. Otherwise $MODELROUTE_LOG, then $XDG_STATE_HOME/modelroute/usage.jsonl (~/.local/state/…).", repeatable: true),
-            OptionSpec("by", value: "FIELD", help: "Group by route, model, provider, rule, status, day or tag:KEY; several (repeated or comma-separated) nest in order.", repeatable: true),
+            OptionSpec("by", value: "FIELD", help: "Group by route, model, provider, rule, status, day, group (an experiment's control and routed calls) or tag:KEY; several (repeated or comma-separated) nest in order.", repeatable: true),
             OptionSpec("since", value: "WHEN", help: "Only calls at or after WHEN: a duration back from now (90s, 30m, 24h, 7d, 2w), a date (2026-11-01, local midnight) or an RFC 3339 time."),
             OptionSpec("until", value: "WHEN", help: "Only calls before WHEN (same forms; the bound itself is excluded)."),
             OptionSpec("format", value: "FORMAT", help: "table, json or csv.", default: "table"),
@@ -27,9 +27,17 @@ enum ReportCommand: Command {
             --since 2026-11-01 --until 2026-11-02 is exactly that day. Lines that are not records are skipped and
             counted; the first few are named on standard error.
 
+            Costs include every overhead (discarded answers that failed a check, judge and classify_with calls),
+            so savings are net of it. Escalations are counted per route the decision chose and per model that
+            gave the first answer; a route that escalates more than 20% of at least 50 calls gets a warning.
+            When the window holds both groups of an experiment, the verdict follows: cost per call of routed
+            and control calls, the measured savings with a 95% confidence interval (delta method on the ratio
+            of mean costs), the estimate from baseline prices, and each group's error and escalation rates.
+
             EXAMPLES:
               modelroute report
               modelroute report --by route,model --since 7d
+              modelroute report --by group --since 30d
               modelroute report --by day --since 2026-11-01 --until 2026-12-01 --format csv > november.csv
               modelroute report --by tag:team --baseline gpt-4.1 --format json
               modelroute report --log logs/ --log ~/other-machine.jsonl --by provider

@@ -19,6 +19,9 @@ enum RouteCommand: Command {
             OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
             OptionSpec("timeout", value: "SECONDS", help: "Seconds to wait for a response or its next piece; replaces the provider's \"timeout_s\".", default: "300"),
             OptionSpec("no-stream", help: "Ask for the whole answer at once instead of streaming it."),
+            OptionSpec("no-checks", help: "Skip the route's answer checks for this call: stream at once, never escalate."),
+            OptionSpec("json-answer", help: "The answer must be JSON: arms the route's \"json\" check, as \"answer_format\": \"json\" does."),
+            OptionSpec("group", value: "SIDE", help: "Put the call on this side of the table's experiment: control or routed."),
             OptionSpec("json", help: "Print one JSON object instead of the answer, whatever the outcome: content, the log record's fields, exit_code. With --dry-run: the decision."),
             OptionSpec("tag", value: "KEY=VALUE", help: "Record a tag with the call, for `report --by tag:KEY`.", repeatable: true),
             OptionSpec("log", value: "PATH", help: "Usage log to append to.", default: "$MODELROUTE_LOG, else ~/.local/state/modelroute/usage.jsonl"),
@@ -32,6 +35,12 @@ enum RouteCommand: Command {
             Failed attempts are retried (connection errors, timeouts, HTTP 408, 409, 429, 500, 502, 503, 504, 529)
             with backoff, honouring Retry-After; then the route's fallbacks are tried in order. Once the answer
             has begun to print, nothing is retried.
+
+            On a route with "checks", the answer is held until they pass (a terminal shows "checking…"), then
+            printed; when one fails, the answer is discarded and the route's "escalate_to" answers instead, its
+            own checks applying in turn. Holding costs the streaming: the first word arrives with the last.
+            --no-checks streams at once. With an "experiment" in the table, a share of calls goes straight to
+            its control model (--group control|routed picks the side).
 
             `modelroute --version` (or -V) prints the version; `modelroute help COMMAND` or `modelroute COMMAND --help` explains a command.
 
@@ -99,21 +108,35 @@ enum RouteCommand: Command {
         decision = asked.decision
         if let note = asked.note, options.verbose || options.explain { context.diagnose(note) }
 
-        let route = table.route(named: decision.route)
-        let request = ChatRequest(
-            prompt: prompt, system: options.system ?? route?.system, maxTokens: options.maxTokens ?? route?.maxTokens,
-            temperature: options.temperature, stream: options.stream)
+        // The experiment's side: the control group skips routing.
+        if options.group != nil && table.experiment == nil {
+            throw UsageError.other("--group puts a call on one side of an experiment, and \(table.source) has none (add a top-level \"experiment\")")
+        }
+        let assignment = ExperimentStage.assign(
+            decision, table: table, forced: options.group, overridden: options.route != nil || options.model != nil, draw: context.random)
+        decision = assignment.decision
+
+        func request(for route: RouteConfig?) -> ChatRequest {
+            ChatRequest(
+                prompt: prompt, system: options.system ?? route?.system, maxTokens: options.maxTokens ?? route?.maxTokens,
+                temperature: options.temperature, stream: options.stream)
+        }
         if options.verbose || options.explain {
             context.diagnose("route \(decision.route) (rule \(decision.reason.ruleName)) → model \(decision.model)\(options.offline ? " (offline: mock provider)" : "")")
+            if let experiment = assignment.experiment, let group = assignment.group { context.diagnose("experiment \(experiment): group \(group.rawValue)") }
             if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
         }
 
         let finalDecision = decision
-        func record(of outcome: CallOutcome) -> LedgerRecord {
+        func record(of outcome: CallOutcome, checked: EscalationStage.Result? = nil) -> LedgerRecord {
             var record = CallRecord.make(
                 outcome: outcome, decision: finalDecision, table: table, prompt: prompt, tags: options.tags,
-                finishedAt: context.now(), id: CallRecord.newID(), overheadCost: asked.cost)
-            record.attempts += asked.attempts
+                finishedAt: context.now(), id: CallRecord.newID(), overheadCost: asked.cost + (checked?.overheadCost ?? 0))
+            record.attempts += asked.attempts + (checked?.extraAttempts ?? 0)
+            record.escalatedFrom = checked?.escalatedFrom
+            record.escalationReason = checked?.escalationReason
+            record.experiment = assignment.experiment
+            record.group = assignment.group?.rawValue
             return record
         }
         do throws(ProviderError) {
@@ -127,17 +150,32 @@ enum RouteCommand: Command {
             }
             throw error
         }
-        let outcome = await runner.run(decision: decision, request: request)
+        // "checking…" while an answer is held, on a terminal that can erase it again.
+        let terminal = context.stderr.isTerminal && context.environment["TERM"] != "dumb"
+        let checkingNote = "modelroute: " + context.style(context.stderr).symbol("checking…", "checking...")
+        let checked = await EscalationStage.run(
+            decision: decision, prompt: prompt, request: request(for:), runner: runner,
+            settings: EscalationStage.Settings(
+                checksEnabled: !options.noChecks, wantsJSON: options.jsonAnswer,
+                output: options.json ? nil : printer(stdout),
+                checking: { started in
+                    guard terminal else { return }
+                    context.stderr.write(started ? checkingNote : "\r\u{1B}[K")
+                    context.stderr.flush()
+                },
+                note: { note in if options.verbose || options.explain { context.diagnose(note) } },
+                warn: { context.warn($0) }))
+        let outcome = checked.outcome
 
         if outcome.outputBegan && !outcome.outputClosed {
             if !outcome.text.hasSuffix("\n") { stdout.write("\n") }
             stdout.flush()
         }
-        let record = record(of: outcome)
+        let record = record(of: outcome, checked: checked)
         let logError = append(record)
         // With --json every outcome prints one object, with the status the command exits with.
         let failure: (any ModelRouteError)? = outcome.outputClosed ? nil : outcome.error.map { $0 } ?? logError.map { $0 }
-        if options.json { printJSON(record, content: outcome.text, exitCode: failure?.exitCode ?? .success, to: stdout) }
+        if options.json { printJSON(record, content: outcome.text, exitCode: failure?.exitCode ?? .success, path: checked.steps, to: stdout) }
         if let failure = outcome.error, !outcome.outputClosed {
             if let logError { context.warn("the call was not logged: " + logError.message) }
             throw failure
@@ -147,8 +185,8 @@ enum RouteCommand: Command {
     }
 
     /// Prints the `--json` object of a call.
-    static func printJSON(_ record: LedgerRecord, content: String, exitCode: ExitCode, to stdout: OutputSink) {
-        stdout.write(jsonSummary(record, content: content, exitCode: exitCode) + "\n")
+    static func printJSON(_ record: LedgerRecord, content: String, exitCode: ExitCode, path: [EscalationStage.Step] = [], to stdout: OutputSink) {
+        stdout.write(jsonSummary(record, content: content, exitCode: exitCode, path: path) + "\n")
         stdout.flush()
     }
 
@@ -182,13 +220,27 @@ enum RouteCommand: Command {
     }
 
     /// The `--json` object: `content` (the answer, "" when there is none), every field
-    /// of the call's log record (schema 2, in its order), and `exit_code`, the status the
-    /// command exits with (0 when it answered).
-    static func jsonSummary(_ record: LedgerRecord, content: String, exitCode: ExitCode = .success) -> String {
+    /// of the call's log record (schema 2, in its order), `path` (every answer on the way,
+    /// first to last: route, model, status, the check it failed, its cost, whether it is the
+    /// one printed), and `exit_code`, the status the command exits with (0 when it answered).
+    static func jsonSummary(_ record: LedgerRecord, content: String, exitCode: ExitCode = .success, path: [EscalationStage.Step] = []) -> String {
         var json = JSONWriter(reservingCapacity: content.utf8.count + 1024)
         json.beginObject()
         json.key("content"); json.string(content)
         record.encodeFields(into: &json)
+        json.key("path")
+        json.beginArray()
+        for step in path {
+            json.beginObject()
+            json.key("route"); json.string(step.route)
+            json.key("model"); if let model = step.model { json.string(model) } else { json.null() }
+            json.key("status"); json.string(step.status.rawValue)
+            json.key("failed_check"); if let failure = step.failure { json.string(failure.reason) } else { json.null() }
+            json.key("cost_usd"); json.double(step.cost)
+            json.key("final"); json.bool(step.final)
+            json.endObject()
+        }
+        json.endArray()
         json.key("exit_code"); json.int(Int(exitCode.rawValue))
         json.endObject()
         return json.text
@@ -225,6 +277,12 @@ struct CallOptions: Sendable {
     var explain: Bool
     /// `--verbose`.
     var verbose: Bool
+    /// `--no-checks`.
+    var noChecks: Bool
+    /// `--json-answer`.
+    var jsonAnswer: Bool
+    /// `--group`.
+    var group: ExperimentStage.Group?
     /// `$MODELROUTE_HTTP_CLIENT`: which client serves plain http URLs.
     var httpClient: HTTPClient.PlainHTTPClient
 
@@ -251,6 +309,9 @@ struct CallOptions: Sendable {
         dryRun = arguments.flag("dry-run")
         explain = arguments.flag("explain")
         verbose = arguments.flag("verbose")
+        noChecks = arguments.flag("no-checks")
+        jsonAnswer = arguments.flag("json-answer")
+        group = try arguments.choice("group", among: ExperimentStage.Group.allCases.map(\.rawValue)).flatMap(ExperimentStage.Group.init(rawValue:))
         let clientName = environment["MODELROUTE_HTTP_CLIENT"] ?? ""
         guard let client = clientName.isEmpty ? .builtin : HTTPClient.PlainHTTPClient(rawValue: clientName.lowercased()) else {
             throw .other("MODELROUTE_HTTP_CLIENT is \(clientName.debugDescription); expected builtin or curl")

@@ -14,13 +14,15 @@ struct CLIResult {
 func runCLI(
     _ arguments: [String], stdin: String = "", environment: [String: String] = [:],
     directory: String = FileManager.default.temporaryDirectory.path,
-    now: Date = Date(timeIntervalSince1970: 1_795_000_000), timeZone: TimeZone = TimeZone(identifier: "UTC")!
+    now: Date = Date(timeIntervalSince1970: 1_795_000_000), timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+    random: (@Sendable () -> Double)? = nil
 ) async -> CLIResult {
     let stdout = OutputSink.memory()
     let stderr = OutputSink.memory()
-    let context = CommandContext(
+    var context = CommandContext(
         stdout: stdout, stderr: stderr, stdin: .memory(stdin), environment: environment,
         currentDirectory: directory, now: { now }, timeZone: timeZone)
+    if let random { context.random = random }
     let status = await ModelRouteCommand.run(arguments: arguments, context: context)
     return CLIResult(status: status, stdout: stdout.captured, stderr: stderr.captured)
 }
