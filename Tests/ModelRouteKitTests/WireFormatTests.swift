@@ -7,6 +7,24 @@ import Testing
     func body(_ spec: HTTPRequestSpec) throws -> JSONNode { try JSONParser.parse(spec.body) }
     func header(_ spec: HTTPRequestSpec, _ name: String) -> String? { spec.headers.first { $0.name.lowercased() == name.lowercased() }?.value }
 
+    @Test func everyFormatSaysWhenTheAnswerStoppedAtTheTokenLimit() throws {
+        func node(_ text: String) throws -> JSONNode { try JSONParser.parse(Array(text.utf8)) }
+        // OpenAI: finish_reason "length", whole and streamed.
+        #expect(try OpenAIFormat().parseReply(node(#"{"choices":[{"message":{"content":"a"},"finish_reason":"length"}]}"#)).truncated)
+        #expect(try !OpenAIFormat().parseReply(node(#"{"choices":[{"message":{"content":"a"},"finish_reason":"stop"}]}"#)).truncated)
+        #expect(try OpenAIFormat().parseEvent(SSEEvent(data: #"{"choices":[{"delta":{},"finish_reason":"length"}]}"#)).truncated)
+        #expect(try !OpenAIFormat().parseEvent(SSEEvent(data: #"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#)).truncated)
+        // Anthropic: stop_reason "max_tokens".
+        #expect(try AnthropicFormat().parseReply(node(#"{"content":[{"type":"text","text":"a"}],"stop_reason":"max_tokens"}"#)).truncated)
+        #expect(try !AnthropicFormat().parseReply(node(#"{"content":[{"type":"text","text":"a"}],"stop_reason":"end_turn"}"#)).truncated)
+        #expect(try AnthropicFormat().parseEvent(SSEEvent(data: #"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":9}}"#)).truncated)
+        #expect(try !AnthropicFormat().parseEvent(SSEEvent(data: #"{"type":"message_delta","delta":{"stop_reason":"end_turn"}}"#)).truncated)
+        // Gemini: finishReason "MAX_TOKENS".
+        #expect(try GeminiFormat().parseReply(node(#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"MAX_TOKENS"}]}"#)).truncated)
+        #expect(try !GeminiFormat().parseReply(node(#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP"}]}"#)).truncated)
+        #expect(try GeminiFormat().parseEvent(SSEEvent(data: #"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"MAX_TOKENS"}]}"#)).truncated)
+    }
+
     @Test func openAIRequestsAskForUsageWhenStreaming() throws {
         let spec = OpenAIFormat().makeRequest(ChatRequest(prompt: "hi", system: "be brief", maxTokens: 50, temperature: 0.2), model: "gpt-x", baseURL: "http://h/v1", apiKey: "k")
         #expect(spec.url == "http://h/v1/chat/completions")
