@@ -135,7 +135,6 @@ struct SocketExchange {
     let timeout: Double
     let wake: WakePipe
     let handler: any HTTPResponseHandler
-    private var socket: Int32 = -1
 
     init(endpoint: HTTPEndpoint, timeout: Double, wake: WakePipe, handler: any HTTPResponseHandler) {
         self.endpoint = endpoint
@@ -146,111 +145,35 @@ struct SocketExchange {
 
     /// Connects, sends `request`, and reads the response to its end.
     mutating func run(_ request: [UInt8]) -> TransportOutcome {
-        defer { if socket >= 0 { close(socket) } }
-        if let failure = connect() { return failure }
-        if let failure = send(request) { return failure }
-        return receive()
+        var socket: TCPSocket
+        switch TCPSocket.connect(host: endpoint.host, port: endpoint.port, authority: endpoint.authority, timeout: timeout, wake: wake) {
+        case .success(let connected): socket = connected
+        case .failure(let failure): return SocketExchange.outcome(failure)
+        }
+        defer { socket.close() }
+        if let failure = socket.send(request, what: "sending the request") { return SocketExchange.outcome(failure) }
+        return receive(socket)
     }
 
-    /// Waits until the socket is ready for `events` (nil), or says how the exchange ends
-    /// instead: timed out, cancelled, or failed.
-    private func wait(for events: Int16) -> TransportOutcome? {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(timeout, 0.001) * 1_000_000_000)
-        while true {
-            var fds = [pollfd(fd: socket, events: events, revents: 0), pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0)]
-            let now = DispatchTime.now().uptimeNanoseconds
-            guard now < deadline else { return .timedOut }
-            let milliseconds = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
-            let result = poll(&fds, 2, milliseconds)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return .failed("poll: \(SystemError.text(errno))")
-            }
-            if fds[1].revents != 0 { return .cancelled }
-            if fds[0].revents != 0 { return nil }
+    /// How a socket failure ends the exchange.
+    static func outcome(_ failure: TCPSocket.Failure) -> TransportOutcome {
+        switch failure {
+        case .timedOut: return .timedOut
+        case .cancelled: return .cancelled
+        case .failed(let message): return .failed(message)
         }
-    }
-
-    /// Opens a connection to the first address of the host that accepts one.
-    private mutating func connect() -> TransportOutcome? {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard status == 0, let first = list else {
-            return .failed("could not resolve host \(endpoint.host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(first) }
-        var lastError: Int32 = ECONNREFUSED
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let address = candidate {
-            candidate = address.pointee.ai_next
-            let descriptor = Glibc.socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            guard descriptor >= 0 else {
-                lastError = errno
-                continue
-            }
-            socket = descriptor
-            if Glibc.connect(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0 {
-                guard errno == EINPROGRESS else {
-                    lastError = errno
-                    close(descriptor)
-                    socket = -1
-                    continue
-                }
-                if let ending = wait(for: Int16(POLLOUT)) { return ending }
-                var error: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
-                if error != 0 {
-                    lastError = error
-                    close(descriptor)
-                    socket = -1
-                    continue
-                }
-            }
-            // The request leaves in one write; answers should not wait for acknowledgements.
-            var on: Int32 = 1
-            setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            return nil
-        }
-        return .failed("could not connect to \(endpoint.authority): \(SystemError.text(lastError))")
-    }
-
-    /// Writes all of `bytes`.
-    private func send(_ bytes: [UInt8]) -> TransportOutcome? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.send(socket, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if written > 0 {
-                offset += written
-                continue
-            }
-            if errno == EINTR { continue }
-            guard errno == EAGAIN || errno == EWOULDBLOCK else { return .failed("sending the request: \(SystemError.text(errno))") }
-            if let ending = wait(for: Int16(POLLOUT)) { return ending }
-        }
-        return nil
     }
 
     /// Reads the response and hands it to the handler as it arrives.
-    private func receive() -> TransportOutcome {
+    private func receive(_ socket: TCPSocket) -> TransportOutcome {
         var reader = HTTPResponseReader()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = recv(socket, buffer.baseAddress, buffer.count, 0)
-            if count < 0 {
-                if errno == EINTR { continue }
-                guard errno == EAGAIN || errno == EWOULDBLOCK else {
-                    return .failed(errno == ECONNRESET ? "the server reset the connection" : "reading the response: \(SystemError.text(errno))")
-                }
-                if let ending = wait(for: Int16(POLLIN)) { return ending }
-                continue
+            let count: Int
+            switch socket.receive(into: buffer, what: "reading the response") {
+            case .success(let received): count = received
+            case .failure(let failure): return SocketExchange.outcome(failure)
             }
             do throws(HTTPResponseReader.Malformed) {
                 let events = try count == 0 ? reader.finish() : reader.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
