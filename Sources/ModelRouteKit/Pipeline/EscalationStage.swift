@@ -40,6 +40,10 @@ public enum EscalationStage {
         public var overheadCost: Double
         /// HTTP attempts besides the final answer's (discarded answers, judges).
         public var extraAttempts: Int
+        /// Whether the printed answer passed its route's checks (true when it had none, false
+        /// when checks were turned off or a failing answer was printed anyway): only such
+        /// answers go into the response cache.
+        public var answerPassed = true
     }
 
     /// What the stage needs besides the call itself.
@@ -92,13 +96,15 @@ public enum EscalationStage {
         let promptWords = utf8.withUTF8 { WordCounter.count($0) }
 
         /// The whole call's wall time, every answer and judge included.
-        func finish(_ final: CallOutcome) -> Result {
+        func finish(_ final: CallOutcome, passed: Bool = true) -> Result {
             var outcome = final
             outcome.latencyMilliseconds = elapsed()
             if let last = steps.indices.last { steps[last].final = true }
-            return Result(
+            var result = Result(
                 outcome: outcome, steps: steps, escalatedFrom: escalatedFrom, escalationReason: escalationReason, overheadCost: overhead,
                 extraAttempts: extraAttempts)
+            result.answerPassed = passed
+            return result
         }
         func cost(of outcome: CallOutcome) -> Double {
             let usage = outcome.usage
@@ -142,11 +148,14 @@ public enum EscalationStage {
                     release(&answer)
                     answer.latencyMilliseconds = elapsed()
                     steps[previous.stepIndex].final = true
-                    return Result(
+                    var result = Result(
                         outcome: answer, steps: steps, escalatedFrom: nil, escalationReason: escalationReason.map { $0 + "; escalation failed" },
                         overheadCost: overhead, extraAttempts: extraAttempts)
+                    result.answerPassed = false
+                    return result
                 }
-                return finish(outcome)
+                // Checks turned off on a route that has some: the answer was never checked.
+                return finish(outcome, passed: settings.checksEnabled || route?.checks.isEmpty ?? true)
             }
 
             let answer = AnswerCheckStage.Answer(
@@ -175,7 +184,7 @@ public enum EscalationStage {
                 settings.warn("the answer of \(model) (route \(current.route)) failed check \(failure.reason): \(failure.detail); the route has no escalate_to, so it is printed as it is")
                 if escalationReason == nil { escalationReason = failure.reason }
                 release(&outcome)
-                return finish(outcome)
+                return finish(outcome, passed: false)
             }
             settings.note("the answer of \(model) (route \(current.route)) failed check \(failure.reason): \(failure.detail); escalating to route \(next)")
             overhead += cost(of: outcome)

@@ -241,7 +241,7 @@ public struct CallRunner: Sendable {
     }
 
     /// Whole milliseconds in a duration.
-    static func milliseconds(_ duration: Duration) -> Int {
+    public static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }

@@ -84,18 +84,7 @@ public struct TimeWindow: Sendable, Equatable {
     /// `parseBound` in `zone`.
     public static func parseBound(_ text: String, now: Date, zone: LocalZone) -> Int64? {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        if let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count < 100_000 {
-            let unitMillis: Int64?
-            switch unit {
-            case "s": unitMillis = 1000
-            case "m": unitMillis = 60_000
-            case "h": unitMillis = 3_600_000
-            case "d": unitMillis = 86_400_000
-            case "w": unitMillis = 7 * 86_400_000
-            default: unitMillis = nil
-            }
-            if let unitMillis { return nowMillis - count * unitMillis }
-        }
+        if let seconds = DurationText.seconds(text) { return nowMillis - seconds * 1000 }
         let bytes = Array(text.utf8)
         if bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = Int(text.prefix(4)), let month = Int(text.dropFirst(5).prefix(2)), let day = Int(text.suffix(2)),

@@ -23,6 +23,8 @@ public struct RoutingTable: Sendable {
     public var classifier: ClassifierSource = .builtIn
     /// The control-group experiment, if the table runs one.
     public var experiment: ExperimentConfig?
+    /// The response cache, if the table turns it on.
+    public var cache: CacheConfig?
 
     public init(
         version: Int = 1, defaultRoute: String, baselineModel: String, keywordMatch: KeywordMatchMode = .word,
@@ -298,6 +300,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var escalateTo: String?
     /// What the answer is asked to be; `json` arms the `json` check.
     public var answerFormat: AnswerFormat = .text
+    /// False when the route's answers stay out of the response cache (`"cache": false`).
+    public var cache = true
 
     public init(
         name: String, model: String, fallbacks: [String] = [], maxTokens: Int? = nil, system: String? = nil, retry: RetryPolicy? = nil,

@@ -108,10 +108,10 @@ struct TableReader {
     let source: String
     let text: [UInt8]
 
-    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment"]
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
     static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock"]
-    static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format"]
+    static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format", "cache"]
     static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
     static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
     static let ruleKeys = ["name", "route", "match", "any", "all", "none"] + boundKeys + ["has_code", "tier", "hours", "difficulty", "classify_with"]
@@ -282,6 +282,7 @@ struct TableReader {
             providers: providers, models: models, routes: routes, rules: rules, source: source)
         if let node = named(top, "classifier") { table.classifier = try classifierSource(node) }
         if let node = named(top, "experiment") { table.experiment = try readExperiment(node, models: modelNames, routes: routeNames) }
+        if let node = named(top, "cache") { table.cache = try readCache(node) }
         return table
     }
 
@@ -431,7 +432,14 @@ struct TableReader {
         let maxTokens = try named(fields, "max_tokens").map { (node) throws(ConfigError) in try integer(node, "\(path).max_tokens", minimum: 1) }
         let system = try named(fields, "system").map { (node) throws(ConfigError) in try string(node, "\(path).system") }
         let retry = try named(fields, "retry").map { (node) throws(ConfigError) in try readRetry(node, "\(path).retry") }
-        return RouteConfig(name: member.key, model: model, fallbacks: fallbacks, maxTokens: maxTokens, system: system, retry: retry)
+        var route = RouteConfig(name: member.key, model: model, fallbacks: fallbacks, maxTokens: maxTokens, system: system, retry: retry)
+        if let node = named(fields, "cache") {
+            guard case .bool(let flag) = node.value else {
+                throw error("\(path).cache", "expected true or false (false keeps this route's answers out of the response cache), found \(node.value.kindDescription)", at: node)
+            }
+            route.cache = flag
+        }
+        return route
     }
 
     func readRule(

@@ -48,6 +48,9 @@ struct CommandContext: Sendable {
             now: { Date() }, zone: .system)
     }
 
+    /// `now()` in epoch milliseconds.
+    func nowMillis() -> Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
+
     /// Prints a diagnostic line to stderr, prefixed with the tool's name.
     func diagnose(_ message: String) {
         stderr.write("modelroute: \(message)\n")

@@ -19,6 +19,8 @@ enum RouteCommand: Command {
             OptionSpec("temperature", value: "X", help: "Sampling temperature, 0 to 2."),
             OptionSpec("timeout", value: "SECONDS", help: "Seconds to wait for a response or its next piece; replaces the provider's \"timeout_s\".", default: "300"),
             OptionSpec("no-stream", help: "Ask for the whole answer at once instead of streaming it."),
+            OptionSpec("no-cache", help: "Neither read nor write the response cache for this call."),
+            OptionSpec("refresh", help: "Skip the response cache's lookup, and store the new answer."),
             OptionSpec("no-checks", help: "Skip the route's answer checks for this call: stream at once, never escalate."),
             OptionSpec("json-answer", help: "The answer must be JSON: arms the route's \"json\" check, as \"answer_format\": \"json\" does."),
             OptionSpec("group", value: "SIDE", help: "Put the call on this side of the table's experiment: control or routed."),
@@ -78,10 +80,14 @@ enum RouteCommand: Command {
         let routed = try route(arguments, options: options, context: context, table: givenTable)
         let (prompt, table) = (routed.prompt, routed.classifier.table)
         var decision = routed.decision
-        if !options.offline {
+        /// Starts loading libcurl (for https) while other work goes on; not before a cache lookup
+        /// that may answer without any network.
+        func warmUp() {
+            guard !options.offline else { return }
             let candidates = CallTarget.candidates(for: decision, table: table, offline: false)
             transport.warmUp(for: candidates.compactMap { table.model(named: $0).flatMap { table.provider(named: $0.provider) }?.baseURL })
         }
+        if decision.ask != nil || table.cache == nil { warmUp() }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
         let append: RecordAppender = customAppend ?? { record in
@@ -127,6 +133,19 @@ enum RouteCommand: Command {
             if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
         }
 
+        // The response cache: a hit answers here, with no provider call.
+        let cache = CacheStage(table: table, environment: context.environment, offline: options.offline)
+        let cacheMode: CacheStage.Mode = options.noCache ? .off : options.refresh ? .refresh : .normal
+        let lookupStart = ContinuousClock.now
+        let lookup: CacheStage.Lookup
+        if assignment.group == .control {
+            lookup = table.cache == nil ? .off : .bypass  // control calls measure real spend
+        } else {
+            lookup = cache.lookup(
+                decision, request: request(for: table.route(named: decision.route)), mode: cacheMode, nowMillis: context.nowMillis(),
+                note: { note in if options.verbose || options.explain { context.diagnose(note) } }, warn: { context.warn($0) })
+        }
+
         let finalDecision = decision
         func record(of outcome: CallOutcome, checked: EscalationStage.Result? = nil) -> LedgerRecord {
             var record = CallRecord.make(
@@ -137,8 +156,23 @@ enum RouteCommand: Command {
             record.escalationReason = checked?.escalationReason
             record.experiment = assignment.experiment
             record.group = assignment.group?.rawValue
+            record.responseCache = lookup.recorded
             return record
         }
+        if case .hit(let entry) = lookup {
+            let outcome = CacheStage.outcome(of: entry, latencyMilliseconds: CallRunner.milliseconds(ContinuousClock.now - lookupStart))
+            if !options.json {
+                stdout.write(entry.answer.hasSuffix("\n") || entry.answer.isEmpty ? entry.answer : entry.answer + "\n")
+                stdout.flush()
+            }
+            var hit = record(of: outcome)
+            CacheStage.priceHit(&hit)
+            let logError = append(hit)
+            if options.json { printJSON(hit, content: entry.answer, exitCode: logError?.exitCode ?? .success, to: stdout) }
+            if let logError { throw logError }
+            return .success
+        }
+        if !(decision.ask != nil || table.cache == nil) { warmUp() }
         do throws(ProviderError) {
             try runner.preflight(decision: decision)
         } catch {
@@ -166,6 +200,7 @@ enum RouteCommand: Command {
                 note: { note in if options.verbose || options.explain { context.diagnose(note) } },
                 warn: { context.warn($0) }))
         let outcome = checked.outcome
+        cache.save(checked, lookup: lookup, mode: cacheMode, request: request(for:), nowMillis: context.nowMillis(), warn: { context.warn($0) })
 
         if outcome.outputBegan && !outcome.outputClosed {
             if !outcome.text.hasSuffix("\n") { stdout.write("\n") }
@@ -277,6 +312,9 @@ struct CallOptions: Sendable {
     var explain: Bool
     /// `--verbose`.
     var verbose: Bool
+    /// `--no-cache` and `--refresh`.
+    var noCache: Bool
+    var refresh: Bool
     /// `--no-checks`.
     var noChecks: Bool
     /// `--json-answer`.
@@ -310,6 +348,9 @@ struct CallOptions: Sendable {
         explain = arguments.flag("explain")
         verbose = arguments.flag("verbose")
         noChecks = arguments.flag("no-checks")
+        noCache = arguments.flag("no-cache")
+        refresh = arguments.flag("refresh")
+        if noCache && refresh { throw .other("--no-cache and --refresh do not go together: --refresh skips the lookup but stores the answer, --no-cache does neither") }
         jsonAnswer = arguments.flag("json-answer")
         group = try arguments.choice("group", among: ExperimentStage.Group.allCases.map(\.rawValue)).flatMap(ExperimentStage.Group.init(rawValue:))
         let clientName = environment["MODELROUTE_HTTP_CLIENT"] ?? ""
