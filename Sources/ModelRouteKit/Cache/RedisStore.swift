@@ -165,3 +165,37 @@ public final class RedisStore: ResponseStore {
         }
     }
 }
+
+extension RedisStore {
+    /// Every key of modelroute's entries (`SCAN … MATCH prefix*`, a thousand at a time).
+    public func entryKeys() -> Result<[String], RedisFailure> {
+        var cursor = "0"
+        var keys: [String] = []
+        repeat {
+            let reply = run([Array("SCAN".utf8), Array(cursor.utf8), Array("MATCH".utf8), Array((RedisStore.prefix + "*").utf8), Array("COUNT".utf8), Array("1000".utf8)])
+            guard case .success(.array(let parts?)) = reply, parts.count == 2, case .bulk(let next?) = parts[0], case .array(let found?) = parts[1] else {
+                if case .failure(let failure) = reply { return .failure(failure) }
+                return .failure(RedisFailure("\(redis.display) answered SCAN outside the protocol"))
+            }
+            for case .bulk(let key?) in found { keys.append(String(decoding: key, as: UTF8.self)) }
+            cursor = String(decoding: next, as: UTF8.self)
+        } while cursor != "0" && keys.count < 10_000_000
+        return .success(Array(Set(keys)))
+    }
+
+    /// Deletes `keys` (`UNLINK`, a thousand at a time); how many went.
+    public func delete(_ keys: [String]) -> Result<Int, RedisFailure> {
+        var removed = 0
+        var start = 0
+        while start < keys.count {
+            let batch = keys[start..<min(keys.count, start + 1000)]
+            switch run([Array("UNLINK".utf8)] + batch.map { Array($0.utf8) }) {
+            case .success(.integer(let count)): removed += Int(count)
+            case .success: break
+            case .failure(let failure): return .failure(failure)
+            }
+            start += 1000
+        }
+        return .success(removed)
+    }
+}

@@ -44,17 +44,25 @@ struct ScannedRecord: Equatable {
     var experiment: Int32 = -1
     /// `group`: 0 control, 1 routed, -1 none or another value.
     var group: Int8 = -1
+    /// `response_cache`: 0 null, 1 hit, 2 miss, 3 bypass.
+    var responseCache: UInt8 = 0
+    /// `cache_saved_usd` (0 when null).
+    var cacheSaved = 0.0
 }
 
 extension ScannedRecord {
     /// 0 for `control`, 1 for `routed`, -1 for anything else.
     static func groupIndex(_ group: String) -> Int8 { group == "control" ? 0 : group == "routed" ? 1 : -1 }
+    /// The `response_cache` values by their index (0 is null).
+    static let responseCacheValues = ["", "hit", "miss", "bypass"]
+    /// The index of a `response_cache` value (0 for null or anything else).
+    static func responseCacheIndex(_ value: String?) -> UInt8 { UInt8(value.flatMap { responseCacheValues.firstIndex(of: $0) } ?? 0) }
 }
 
 /// Which fields feed which `--by` level (-1: not grouped by).
 struct ScanPlan: Sendable {
-    /// Level of `route`, `rule`, `model`, `provider`, `status`, `day`, `group`.
-    var route = -1, rule = -1, model = -1, provider = -1, status = -1, day = -1, group = -1
+    /// Level of `route`, `rule`, `model`, `provider`, `status`, `day`, `group`, `cache`.
+    var route = -1, rule = -1, model = -1, provider = -1, status = -1, day = -1, group = -1, cache = -1
     /// Requested tag keys (UTF-8) with their level.
     var tags: [(key: [UInt8], level: Int)] = []
 
@@ -69,6 +77,7 @@ struct ScanPlan: Sendable {
             case .status: status = level
             case .day: day = level
             case .group: group = level
+            case .cache: cache = level
             case .tag(let key): tags.append((Array(key.utf8), level))
             }
         }
@@ -220,6 +229,8 @@ struct LedgerScanner {
         record.overhead = 0
         record.experiment = -1
         record.group = -1
+        record.responseCache = 0
+        record.cacheSaved = 0
         if plan.group >= 0 { record.key[plan.group] = -1 }
         if version == 2 {
             // Checked as strictly as the general decoder would; of these a report reads `offline`.
@@ -227,9 +238,21 @@ struct LedgerScanner {
             record.offline = offline
             guard c.literal(",\"response_cache\":") else { return nil }
             if !c.literal("null") {
-                guard c.literal("\"hit\"") || c.literal("\"miss\"") || c.literal("\"bypass\"") else { return nil }
+                if c.literal("\"hit\"") {
+                    record.responseCache = 1
+                } else if c.literal("\"miss\"") {
+                    record.responseCache = 2
+                } else if c.literal("\"bypass\"") {
+                    record.responseCache = 3
+                } else {
+                    return nil
+                }
             }
-            guard c.literal(",\"cache_saved_usd\":"), c.literal("null") || c.number() != nil else { return nil }
+            guard c.literal(",\"cache_saved_usd\":") else { return nil }
+            if !c.literal("null") {
+                guard let saved = c.number() else { return nil }
+                record.cacheSaved = saved
+            }
             guard c.literal(",\"escalated_from\":"), let from = internedOrNull(&c) else { return nil }
             if from >= 0 {
                 record.escalated = true
@@ -255,6 +278,7 @@ struct LedgerScanner {
         }
         guard c.literal("}") else { return nil }  // the record's own
         if plan.day >= 0 { record.key[plan.day] = Int32(truncatingIfNeeded: days.day(millis)) }
+        if plan.cache >= 0 { record.key[plan.cache] = Int32(record.responseCache) }
         if c.p == c.end { return c.p }
         guard c.p.pointee == UInt8(ascii: "\n") else { return nil }
         return c.p + 1
@@ -282,6 +306,9 @@ struct LedgerScanner {
         result.overhead = record.overheadCostUSD
         result.experiment = record.experiment.map { interner.intern($0) } ?? -1
         result.group = record.group.map(ScannedRecord.groupIndex) ?? -1
+        result.responseCache = ScannedRecord.responseCacheIndex(record.responseCache)
+        result.cacheSaved = record.cacheSavedUSD ?? 0
+        if plan.cache >= 0 { result.key[plan.cache] = Int32(result.responseCache) }
         func set(_ level: Int, _ value: String?) {
             if level >= 0 { result.key[level] = value.map { interner.intern($0) } ?? -1 }
         }

@@ -531,6 +531,11 @@ struct Worker {
         if record.escalated { stats[index].stats.escalations += 1 }
         stats[index].stats.overheadCost += record.overhead
         stats[index].stats.costSquares += record.cost * record.cost
+        if record.responseCache == 1 || record.responseCache == 2 {
+            stats[index].stats.responseLookups += 1
+            if record.responseCache == 1 { stats[index].stats.responseHits += 1 }
+        }
+        stats[index].stats.cacheSaved += record.cacheSaved
         stats[index].stats.latency.record(record.latency)
         Worker.tally(&routeTally, record.route, escalated: record.escalated)
         Worker.tally(&modelTally, record.firstModel, escalated: record.escalated)
@@ -603,6 +608,7 @@ struct Worker {
                 switch dimension {
                 case .day: values.append(.day(Int64(number)))
                 case .status: values.append(.text(LedgerRecord.Status.allCases[Int(number)].rawValue))
+                case .cache: values.append(number <= 0 ? .none : .text(ScannedRecord.responseCacheValues[Int(number)]))
                 default: values.append(number < 0 ? .none : .text(scanner.interner.string(number)))
                 }
             }

@@ -16,11 +16,13 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
     case day
     /// The experiment group: control, routed, or none.
     case group
+    /// The response cache's part: hit, miss, bypass, or none (no cache configured).
+    case cache
     /// The value of one `--tag key=value` (calls without it form a `(none)` group).
     case tag(String)
 
     /// The names `--by` accepts, for help and suggestions.
-    public static let names = ["route", "model", "provider", "rule", "status", "day", "group", "tag:KEY"]
+    public static let names = ["route", "model", "provider", "rule", "status", "day", "group", "cache", "tag:KEY"]
 
     /// Parses `model`, `tag:team`, …; nil for anything else.
     public init?(parsing text: String) {
@@ -32,6 +34,7 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
         case "status": self = .status
         case "day": self = .day
         case "group": self = .group
+        case "cache": self = .cache
         default:
             guard text.hasPrefix("tag:"), text.count > 4 else { return nil }
             self = .tag(String(text.dropFirst(4)))
@@ -48,6 +51,7 @@ public enum ReportDimension: Sendable, Hashable, CustomStringConvertible {
         case .status: return "status"
         case .day: return "day"
         case .group: return "group"
+        case .cache: return "cache"
         case .tag(let key): return "tag:" + key
         }
     }

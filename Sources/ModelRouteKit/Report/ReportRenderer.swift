@@ -59,8 +59,16 @@ public enum ReportRenderer {
         let baselineName = result.baselineModels.isEmpty ? "" : "  (" + (result.repriced ? "repriced as " : "") + result.baselineModels.joined(separator: ", ") + ")"
         rows.append(("baseline cost", Money.format(totals.baselineCost) + baselineName))
         rows.append(("saved", style.paint(Money.format(totals.saved), tone(saved: totals.saved)) + (totals.savedPercent.map { "  (" + percent($0) + ")" } ?? "")))
+        if totals.cacheSaved > 0 {
+            rows.append(("", "of which routing " + Money.format(totals.saved - totals.cacheSaved) + ", response cache " + Money.format(totals.cacheSaved)))
+        }
         rows.append(("latency", "p50 " + milliseconds(totals.latencyP50) + ", p95 " + milliseconds(totals.latencyP95)))
-        rows.append(("cache hits", grouped(totals.cacheHits)))
+        rows.append(("cache hits", grouped(totals.cacheHits) + (totals.responseLookups > 0 || totals.responseHits > 0 ? "  (the provider's prompt cache)" : "")))
+        if totals.responseLookups > 0 || totals.responseHits > 0 {
+            let rate = totals.responseLookups > 0 ? Double(totals.responseHits) / Double(totals.responseLookups) * 100 : 0
+            rows.append(("response hits", grouped(totals.responseHits) + " of " + grouped(totals.responseLookups) + " response cache lookup"
+                + (totals.responseLookups == 1 ? "" : "s") + formatted(" (%.1f%%), saved ", rate) + Money.format(totals.cacheSaved)))
+        }
         rows.append(("fallbacks", grouped(totals.fallbacks)))
         rows.append(("errors", grouped(totals.errors) + (totals.cancelled > 0 ? "  (and \(grouped(totals.cancelled)) cancelled)" : "")))
         if totals.escalations > 0 {
@@ -280,6 +288,9 @@ public enum ReportRenderer {
             ("latency_p50_ms", optional(stats.latencyP50.map(String.init))),
             ("latency_p95_ms", optional(stats.latencyP95.map(String.init))),
             ("escalations", String(stats.escalations)),
+            ("response_cache_hits", String(stats.responseHits)),
+            ("response_cache_lookups", String(stats.responseLookups)),
+            ("cache_saved_usd", Money.plain(stats.cacheSaved)),
             ("overhead_cost_usd", Money.plain(stats.overheadCost)),
         ]
     }
@@ -311,7 +322,7 @@ public enum ReportRenderer {
     // MARK: Numbers
 
     /// 1234567 → "1,234,567".
-    static func grouped(_ value: Int) -> String {
+    public static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var text = ""
         for (index, character) in digits.enumerated() {

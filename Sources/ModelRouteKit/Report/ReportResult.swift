@@ -24,6 +24,12 @@ public struct GroupStats: Sendable, Equatable {
     public var escalations = 0
     /// Sum of `overhead_cost_usd`: discarded answers, judge and classify_with calls.
     public var overheadCost = 0.0
+    /// Records answered from the response cache (`response_cache: "hit"`).
+    public var responseHits = 0
+    /// Records that looked the cache up (`hit` or `miss`).
+    public var responseLookups = 0
+    /// Sum of `cache_saved_usd`.
+    public var cacheSaved = 0.0
     /// Sum of `cost_usd` squared, for the spread of cost per call.
     public var costSquares = 0.0
     /// `latency_ms` distribution.
@@ -56,6 +62,9 @@ public struct GroupStats: Sendable, Equatable {
         escalations += other.escalations
         overheadCost += other.overheadCost
         costSquares += other.costSquares
+        responseHits += other.responseHits
+        responseLookups += other.responseLookups
+        cacheSaved += other.cacheSaved
         latency.merge(other.latency)
     }
 }

@@ -49,6 +49,19 @@ public enum CSV {
 
 /// Column layout helpers.
 public enum Text {
+    /// A size for people: `812 B`, `4.2 KB`, `37.5 MB`, `1.2 GB` (powers of 1024).
+    public static func bytes(_ count: Int) -> String {
+        if count < 1024 { return "\(count) B" }
+        let units = ["KB", "MB", "GB", "TB"]
+        var value = Double(count) / 1024
+        var unit = 0
+        while value >= 1024, unit + 1 < units.count {
+            value /= 1024
+            unit += 1
+        }
+        return formatted("%.1f ", value) + units[unit]
+    }
+
     /// Pads (or cuts, with "…") `value` to `width` characters.
     public static func pad(_ value: String, _ width: Int, right: Bool = false) -> String {
         let count = value.count
