@@ -97,8 +97,10 @@ struct Fuzzer {
     }
 
     mutating func runOne() {
-        switch caseNumber % 8 {
+        switch caseNumber % 10 {
         case 0: table()
+        case 8: respReply()
+        case 9: cacheEntry()
         case 1: logLines()
         case 2: promptFile()
         case 3: httpResponse()
@@ -109,8 +111,21 @@ struct Fuzzer {
         }
     }
 
+    /// A table with what the default lacks: answer checks, an escalation chain, a judge, an
+    /// experiment and a cache.
+    static let richTable = """
+        {"version": 1, "default_route": "fast", "baseline_model": "big",
+         "experiment": {"name": "e", "control_share": 0.1, "control_model": "big"},
+         "cache": {"ttl": "7d", "max_mb": 16, "url": "redis://127.0.0.1:1/2", "password_env": "P", "timeout_ms": 50},
+         "providers": {"o": {"type": "mock"}},
+         "models": {"small": {"provider": "o", "input_per_mtok": 0.1, "output_per_mtok": 0.4, "mock": "refusal"}, "big": {"provider": "o", "input_per_mtok": 3, "output_per_mtok": 15}},
+         "routes": {"fast": {"model": "small", "checks": ["empty", {"refusal": ["no"]}, "truncated", {"min_chars": 5, "when_prompt_words_over": 3}, "json",
+                    {"judge": {"model": "small", "threshold": 0.5, "prompt": "{question} {answer}"}}], "escalate_to": "power", "answer_format": "json", "cache": false},
+                    "power": {"model": "big"}}}
+        """
+
     mutating func table() {
-        let bytes = mutate(Array(EmbeddedRoutes.json.utf8))
+        let bytes = mutate(Array((number(2) == 0 ? EmbeddedRoutes.json : Fuzzer.richTable).utf8))
         guard let table = try? RoutingTableLoader.load(json: bytes, source: "fuzz.json") else { return }
         // A table that loads must classify and describe without trouble.
         let classifier = Classifier(table: table)
@@ -119,6 +134,25 @@ struct Fuzzer {
             _ = classifier.trace(prompt, context: ClassificationContext(timeZone: TimeZone(secondsFromGMT: 0) ?? .current))
         }
         _ = TableDescription.render(table, environment: [:])
+    }
+
+    /// Mutated Redis replies: parsed whole, or from any prefix, they give a value or an error.
+    mutating func respReply() {
+        let seeds = ["*2\r\n$1\r\n0\r\n*1\r\n$4\r\nkey1\r\n", "$5\r\nhello\r\n", "-ERR wrong\r\n", ":12\r\n", "+OK\r\n", "$-1\r\n"]
+        let bytes = mutate(Array(pick(seeds).utf8))
+        for end in [bytes.count, bytes.count / 2, number(bytes.count + 1)] {
+            if let parsed = try? RESP.parse(Array(bytes.prefix(end))), parsed.end > end { fail("a RESP reply ended past its bytes") }
+        }
+    }
+
+    /// Mutated cache entries: a miss or an entry, never a crash.
+    mutating func cacheEntry() {
+        let entry = CacheEntry(
+            createdMillis: 1_795_000_000_000, route: "fast", model: "m", provider: "p", inputTokens: 3, outputTokens: 4, cachedInputTokens: nil,
+            usageEstimated: false, offline: false, answer: "An answer.\n")
+        if case .success(let decoded) = CacheEntry.decode(mutate(entry.encoded())), decoded.inputTokens < 0 || decoded.createdMillis < 0 {
+            fail("a cache entry decoded with a negative count")
+        }
     }
 
     static let sampleRecord: LedgerRecord = {

@@ -7,7 +7,7 @@ import ModelRouteTestSupport
 /// responses, SSE streams and bodies of all three wire formats, labelled files, and
 /// argument vectors given to the built command.
 @Suite struct FuzzTests {
-    @Test func mutatedInputsNeverCrashOrHang() throws {
+    @Test func mutatedInputsNeverCrashOrHang() async throws {
         let fuzz = try #require(builtProduct("modelroute-fuzz"))
         let binary = try #require(builtProduct("modelroute"))
         let (process, output, errors) = pipedProcess(fuzz, ["--cases", "12000", "--seed", "20261203", "--binary", binary], environment: ["PATH": "/usr/bin:/bin"])
@@ -17,9 +17,16 @@ import ModelRouteTestSupport
         defer { workingDirectory.cleanUp() }
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory.path)
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        // Waited for on a Dispatch thread: the run takes seconds, and Swift's cooperative
+        // threads (two here) are wanted by the suite's timed tests meanwhile.
+        let (text, problems) = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: (text, problems))
+            }
+        }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)\(problems)")
         #expect(text.contains("12000 cases, 300 loopback exchanges and 300 command runs"), "\(text)")
         let left = try FileManager.default.contentsOfDirectory(atPath: workingDirectory.path)

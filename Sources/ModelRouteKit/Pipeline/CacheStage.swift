@@ -19,12 +19,14 @@ public struct CacheStage: Sendable {
         case hit(CacheEntry)
         /// Looked up, not found; `key` is where the answer goes.
         case miss(key: String)
+        /// `--refresh`: not looked up, but the answer goes to `key` (recorded as `bypass`).
+        case refresh(key: String)
 
         /// The record's `response_cache` value.
         public var recorded: String? {
             switch self {
             case .off: return nil
-            case .bypass: return "bypass"
+            case .bypass, .refresh: return "bypass"
             case .hit: return "hit"
             case .miss: return "miss"
             }
@@ -79,7 +81,7 @@ public struct CacheStage: Sendable {
     ) -> Lookup {
         guard let config, let store else { return .off }
         guard mode != .off, let key = key(route: decision.route, model: decision.model, request: request) else { return .bypass }
-        if mode == .refresh { return .miss(key: key) }
+        if mode == .refresh { return .refresh(key: key) }
         switch store.load(key, nowMillis: nowMillis, ttlSeconds: config.ttlSeconds) {
         case .hit(let entry):
             note("response cache: hit in \(store.location) (stored by \(entry.model), route \(entry.route))")
@@ -97,7 +99,12 @@ public struct CacheStage: Sendable {
     public func save(
         _ result: EscalationStage.Result, lookup: Lookup, mode: Mode, request: (RouteConfig?) -> ChatRequest, nowMillis: Int64, warn: (String) -> Void
     ) {
-        guard let config, let store, mode != .off, case .miss(let firstKey) = lookup else { return }
+        let firstKey: String
+        switch lookup {
+        case .miss(let key), .refresh(let key): firstKey = key
+        case .off, .bypass, .hit: return
+        }
+        guard let config, let store, mode != .off else { return }
         let outcome = result.outcome
         guard outcome.status == .ok, !outcome.outputClosed, result.answerPassed, let model = outcome.model,
             let answering = result.steps.last(where: \.final)
