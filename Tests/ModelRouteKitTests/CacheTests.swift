@@ -261,6 +261,36 @@ struct CacheWorkspace {
     }
 }
 
+@Suite struct CacheAgainstAProviderTests {
+    @Test func aHitNeedsNoKeyAndMakesNoRequest() async throws {
+        let server = try TestHTTPServer(responses: [.json(Canned.openAIReply("Paris.", input: 12, output: 2))])
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let json = """
+            {"version": 1, "default_route": "chat", "baseline_model": "gpt", "cache": {"dir": "\(directory.path)/c"},
+             "providers": {"openai": {"type": "openai", "base_url": "\(server.baseURL)", "api_key_env": "TEST_OPENAI_KEY"}},
+             "models": {"gpt": {"provider": "openai", "input_per_mtok": 1, "output_per_mtok": 2}},
+             "routes": {"chat": {"model": "gpt"}}}
+            """
+        let table = try RoutingTableLoader.load(json: Array(json.utf8), source: "t")
+        let first = await runCall(["--no-stream", "Capital of France?"], table: table)
+        let second = await runCall(["--no-stream", "Capital of France?"], table: table, environment: [:])
+        #expect(first.status == 0 && second.status == 0, "\(second.stderr)")
+        #expect(first.stdout == "Paris.\n" && second.stdout == "Paris.\n")
+        #expect(server.requests.count == 1, "the hit made no request")
+        #expect(second.records.first?.responseCache == "hit" && second.records.first?.cacheSavedUSD == 0.000016 && second.records.first?.costUSD == 0)
+        let root = directory.path + "/c/responses"
+        let files = try FileManager.default.subpathsOfDirectory(atPath: root).filter { !FileReader.isDirectory(root + "/" + $0) }
+        #expect(files.count == 1)
+        for file in files {
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            #expect(text.contains("Paris.") && !text.contains(fakeOpenAIKey), "the entry holds the answer, never the key")
+        }
+        let check = await runCLI(["check", "--routes", try directory.write("t.json", json)])
+        #expect(check.stdout.contains("Response cache\n  local: \(directory.path)/c   ttl 7d   max 512 MB"), "\(check.stdout)")
+    }
+}
+
 @Suite struct RESPTests {
     @Test func repliesParseWholeAndNeverFromPart() throws {
         let reply = Array("*3\r\n$5\r\nhello\r\n:-42\r\n*2\r\n+OK\r\n$-1\r\n".utf8)

@@ -34,8 +34,8 @@ public final class LocalStore: ResponseStore {
         return (environment["HOME"] ?? "") + "/.cache/modelroute"
     }
 
-    /// The file of `key`.
-    func path(_ key: String) -> String { responses + "/" + key.prefix(2) + "/" + key.dropFirst(2) }
+    /// The file of `key`: `ROOT/responses/XX/REST`.
+    public func path(_ key: String) -> String { responses + "/" + key.prefix(2) + "/" + key.dropFirst(2) }
 
     public func load(_ key: String, nowMillis: Int64, ttlSeconds: Int) -> CacheLookup {
         let file = path(key)
@@ -75,7 +75,11 @@ public final class LocalStore: ResponseStore {
 
     /// One file in the store.
     struct File {
-        var path: String
+        /// The fan-out folder and the file's name in it.
+        var folder: String
+        var name: String
+        /// The whole path.
+        var path: String { folder + "/" + name }
         var bytes: Int
         /// Last use (access time), epoch seconds.
         var used: Int64
@@ -92,11 +96,15 @@ public final class LocalStore: ResponseStore {
         var result: [File] = []
         let descriptor = dirfd(directory)
         while let item = readdir(directory) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
             var info = stat()
-            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            result.append(File(path: folder + "/" + name, bytes: Int(info.st_size), used: Int64(info.st_atim.tv_sec), stored: Int64(info.st_mtim.tv_sec), temporary: name.contains(".tmp-")))
+            let isFile = withUnsafeBytes(of: item.pointee.d_name) { raw -> Bool in
+                // "." and ".." are folders, so the regular-file test leaves them out.
+                guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) else { return false }
+                return fstatat(descriptor, base, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            }
+            guard isFile else { continue }
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            result.append(File(folder: folder, name: name, bytes: Int(info.st_size), used: Int64(info.st_atim.tv_sec), stored: Int64(info.st_mtim.tv_sec), temporary: name.contains(".tmp-")))
         }
         return result
     }

@@ -42,6 +42,7 @@ public enum TableDescription {
             if route.system != nil { line += "   system prompt" }
             if route.retry != nil { line += "   own retry policy" }
             if route.answerFormat == .json { line += "   answers JSON" }
+            if table.cache != nil && !route.cache { line += "   not cached" }
             text += line + "\n"
             if !route.checks.isEmpty {
                 text += "  " + Text.pad("", routeWidth) + "  checks: " + route.checks.map(describe).joined(separator: ", ")
@@ -49,6 +50,20 @@ public enum TableDescription {
             }
         }
         if let experiment = table.experiment { text += "\nExperiment\n  " + ExperimentStage.summary(experiment) + "\n" }
+        if let cache = table.cache {
+            let ttl = cache.ttlSeconds % 86_400 == 0 ? "\(cache.ttlSeconds / 86_400)d" : "\(cache.ttlSeconds)s"
+            text += "\nResponse cache\n  "
+            switch cache.store {
+            case .local(let directory):
+                text += "local: \(directory ?? "$XDG_CACHE_HOME/modelroute, else ~/.cache/modelroute")   ttl \(ttl)   max \(cache.maxBytes >> 20) MB"
+            case .redis(let location):
+                let password = location.passwordEnvironmentVariable.map { variable in
+                    "password: $\(variable) (\((environment[variable] ?? "").isEmpty ? "not set" : "set"))"
+                } ?? "no password"
+                text += "Redis: \(location.display)   ttl \(ttl)   \(password)   timeout \(Int((location.timeoutSeconds * 1000).rounded())) ms"
+            }
+            text += cache.nondeterministic ? "   temperatures above 0 cached too\n" : "\n"
+        }
 
         text += "\nRules (tried in order; the first that holds decides)\n"
         var unreachableFrom: String?

@@ -7,7 +7,7 @@ enum RouteCommand: Command {
     static let spec = CommandSpec(
         name: "",
         abstract: "Route a prompt to the right model, stream its answer, and log what it cost.",
-        usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report|log|eval|train|init [<options>]"],
+        usage: ["[<options>] [PROMPT ...]", "[<options>] < prompt.txt", "classify|check|report|cache|log|eval|train|init [<options>]"],
         arguments: [("PROMPT", "The prompt; several words are joined with spaces. Without it, standard input is read; with piped input too, the prompt is the words, a blank line, then standard input.")],
         options: [
             CommonOptions.routes,
