@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ModelRouteKit
+import Synchronization
 
 /// `modelroute [PROMPT...]`: classify, call, stream, log. `--dry-run` stops after classifying.
 enum RouteCommand: Command {
@@ -187,18 +188,31 @@ enum RouteCommand: Command {
         // "checking…" while an answer is held, on a terminal that can erase it again.
         let terminal = context.stderr.isTerminal && context.environment["TERM"] != "dumb"
         let checkingNote = "modelroute: " + context.style(context.stderr).symbol("checking…", "checking...")
+        let checkingShown = Mutex(false)
+        /// Clears "checking…" before another line goes to standard error.
+        @Sendable func eraseChecking() {
+            guard checkingShown.withLock({ shown in defer { shown = false }; return shown }) else { return }
+            context.stderr.write("\r\u{1B}[K")
+        }
         let checked = await EscalationStage.run(
             decision: decision, prompt: prompt, request: request(for:), runner: runner,
             settings: EscalationStage.Settings(
                 checksEnabled: !options.noChecks, wantsJSON: options.jsonAnswer,
                 output: options.json ? nil : printer(stdout),
                 checking: { started in
-                    guard terminal else { return }
+                    guard terminal, checkingShown.withLock({ shown in defer { shown = started }; return shown != started }) else { return }
                     context.stderr.write(started ? checkingNote : "\r\u{1B}[K")
                     context.stderr.flush()
                 },
-                note: { note in if options.verbose || options.explain { context.diagnose(note) } },
-                warn: { context.warn($0) }))
+                note: { note in
+                    guard options.verbose || options.explain else { return }
+                    eraseChecking()
+                    context.diagnose(note)
+                },
+                warn: { warning in
+                    eraseChecking()
+                    context.warn(warning)
+                }))
         let outcome = checked.outcome
         cache.save(checked, lookup: lookup, mode: cacheMode, request: request(for:), nowMillis: context.nowMillis(), warn: { context.warn($0) })
 
