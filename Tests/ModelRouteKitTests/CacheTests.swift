@@ -469,3 +469,27 @@ func runProductOffPool(_ path: String, _ arguments: [String], environment: [Stri
         #expect(entries == 10)
     }
 }
+
+/// A "Redis" that answers garbage, an error, nothing, or hangs up: every call still answers.
+@Suite struct MisbehavingRedisTests {
+    @Test(arguments: [
+        ("garbage", RawTCPServer.Behaviour.reply(Array("HTTP/1.1 200 OK\r\n\r\n".utf8))),
+        ("an error", .reply(Array("-ERR unknown command\r\n".utf8))),
+        ("a huge bulk", .reply(Array("$999999999999\r\n".utf8))),
+        ("a cut reply", .reply(Array("$10\r\nabc".utf8))),
+        ("silence", .silence(3)),
+        ("a hang-up", .hangUp),
+    ])
+    func aBrokenRedisNeverFailsACall(_ name: String, _ behaviour: RawTCPServer.Behaviour) async throws {
+        let server = try RawTCPServer(behaviour)
+        defer { server.stop() }
+        let space = try CacheWorkspace(cacheTable(#""url": "redis://127.0.0.1:\#(server.port)/0", "timeout_ms": 300"#))
+        defer { space.directory.cleanUp() }
+        let start = Date()
+        let run = await space.call(["--offline", "hello"])
+        #expect(Date().timeIntervalSince(start) < 2.5, "\(name): bounded by timeout_ms")
+        #expect(run.status == 0 && run.stdout == "[mock small] hello\n", "\(name)")
+        #expect(run.stderr.components(separatedBy: "warning:").count == 2, "\(name): said once: \(run.stderr)")
+        #expect(try space.records().map(\.responseCache) == ["bypass"], "\(name)")
+    }
+}
