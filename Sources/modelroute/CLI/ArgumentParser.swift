@@ -344,7 +344,7 @@ enum ManPage {
         }
         text += ".SH EXIT STATUS\n0 answered; 1 the log could not be written; 64 bad command line; 65 bad data; 66 no input; "
         text += "69 the provider failed; 74 output could not be written; 75 try again later; 78 bad configuration; 130 interrupted.\n"
-        text += ".SH ENVIRONMENT\nMODELROUTE_ROUTES, MODELROUTE_LOG, MODELROUTE_TIER, MODELROUTE_OFFLINE, MODELROUTE_HTTP_CLIENT, TZ, NO_COLOR, and the API key variables the routing table names.\n"
+        text += ".SH ENVIRONMENT\nMODELROUTE_ROUTES, MODELROUTE_LOG, MODELROUTE_TIER, MODELROUTE_OFFLINE, MODELROUTE_HTTP_CLIENT, XDG_CONFIG_HOME, XDG_STATE_HOME, XDG_CACHE_HOME, TZ, NO_COLOR, and the API key and Redis password variables the routing table names.\n"
         return text
     }
 }
