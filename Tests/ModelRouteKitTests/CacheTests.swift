@@ -310,13 +310,14 @@ struct CacheWorkspace {
     }
 }
 
-/// `runProduct` on a Dispatch thread, so that waiting for the process keeps none of Swift's
-/// cooperative threads (two on this machine) from the suite's other tests.
+/// `runProduct` on a thread of its own, so that waiting for the process keeps none of
+/// Swift's cooperative threads, nor Dispatch's global ones (as many as cores: two here,
+/// and the HTTP exchanges of other tests run on them), from the suite's other tests.
 func runProductOffPool(_ path: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread {
             continuation.resume(with: Result { try runProduct(path, arguments, environment: environment) })
-        }
+        }.start()
     }
 }
 
@@ -429,7 +430,7 @@ func runProductOffPool(_ path: String, _ arguments: [String], environment: [Stri
             for i in $(seq 1 50); do "$0" --routes "$1" --log "$2" --offline "prompt number $(( (i + $3) % 10 ))" > /dev/null || exit 1; done
             """
         // All twenty at once, at the lowest priority so that the suite's timed tests keep the CPU;
-        // waited for on a Dispatch thread, off Swift's cooperative pool.
+        // waited for on a thread of its own, off Swift's and Dispatch's shared pools.
         var workers: [Process] = []
         for worker in 0..<20 {
             let process = Process()
@@ -442,10 +443,10 @@ func runProductOffPool(_ path: String, _ arguments: [String], environment: [Stri
         }
         let started = workers
         let failures = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread {
                 for process in started { process.waitUntilExit() }
                 continuation.resume(returning: started.filter { $0.terminationStatus != 0 }.count)
-            }
+            }.start()
         }
         #expect(failures == 0)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")

@@ -196,15 +196,15 @@ import ModelRouteTestSupport
 
     @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
     func connectionRefusedIsRetriedThenFallsBack(client: HTTPClient.PlainHTTPClient) async throws {
-        // Nothing listens on the closed server's port.
-        let closed = try TestHTTPServer(responses: [])
-        let deadURL = closed.baseURL
-        closed.stop()
+        // Nothing listens on this port, and no other test's server can take it meanwhile.
+        let refusing = try RefusingPort()
+        let deadURL = refusing.baseURL
         let server = try TestHTTPServer(responses: [.sse(Canned.anthropicStream(["up"]))])
         var table = providerTable(baseURL: server.baseURL)
         table.providers[0].baseURL = deadURL
         let outcome = await call("chat", in: table, client: client)
         #expect(outcome.status == .ok && outcome.model == "claude" && outcome.attempts == 4)
+        withExtendedLifetime(refusing) {}
     }
 
     @Test(arguments: HTTPClient.PlainHTTPClient.allCases)
@@ -315,13 +315,14 @@ import ModelRouteTestSupport
         let server = try TestHTTPServer(responses: [.sse(Canned.openAIStream(Array(repeating: "tick ", count: 50)), pause: 0.2)])
         let cancellation = CancellationSignal()
         let capture = Capture()
-        // The watcher is a Dispatch thread, not a task: busy test threads cannot starve it.
+        // The watcher is a thread of its own, not a task nor a Dispatch worker: busy test
+        // threads cannot starve it, and it takes none of theirs.
         let watched = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        Thread {
             while capture.printedPieces.isEmpty { usleep(1000) }
             cancellation.cancel()
             watched.signal()
-        }
+        }.start()
         let outcome = await call("solo", in: providerTable(baseURL: server.baseURL), capture: capture, cancellation: cancellation, client: client)
         watched.wait()
         #expect(outcome.status == .cancelled && outcome.error == .cancelled)

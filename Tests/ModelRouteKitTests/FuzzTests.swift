@@ -17,15 +17,15 @@ import ModelRouteTestSupport
         defer { workingDirectory.cleanUp() }
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory.path)
         try process.run()
-        // Waited for on a Dispatch thread: the run takes seconds, and Swift's cooperative
-        // threads (two here) are wanted by the suite's timed tests meanwhile.
+        // Waited for on a thread of its own: the run takes seconds, and Swift's cooperative
+        // threads and Dispatch's global ones (two each here) are wanted by the suite's timed tests.
         let (text, problems) = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread {
                 let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
                 continuation.resume(returning: (text, problems))
-            }
+            }.start()
         }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)\(problems)")
         #expect(text.contains("12000 cases, 300 loopback exchanges and 300 command runs"), "\(text)")

@@ -33,7 +33,7 @@ public enum CallRecord {
             promptChars: prompt.unicodeScalars.count, tags: tags)
         record.offline = table.provider(named: outcome.provider ?? "")?.type == .mock
         record.difficulty = decision.difficulty.map(DifficultyText.rounded)
-        record.priced = pricing != nil
+        record.priced = table.model(named: modelName)?.priced ?? false
         record.overheadCostUSD = (overheadCost * 1e10).rounded() / 1e10
         record.costUSD = ((cost + overheadCost) * 1e10).rounded() / 1e10
         return record

@@ -48,6 +48,8 @@ struct ScannedRecord: Equatable {
     var responseCache: UInt8 = 0
     /// `cache_saved_usd` (0 when null).
     var cacheSaved = 0.0
+    /// `priced` (true for a schema 1 record).
+    var priced = true
 }
 
 extension ScannedRecord {
@@ -231,6 +233,7 @@ struct LedgerScanner {
         record.group = -1
         record.responseCache = 0
         record.cacheSaved = 0
+        record.priced = true
         if plan.group >= 0 { record.key[plan.group] = -1 }
         if version == 2 {
             // Checked as strictly as the general decoder would; of these a report reads `offline`.
@@ -273,7 +276,8 @@ struct LedgerScanner {
                 if plan.group >= 0 { record.key[plan.group] = group }
                 record.group = groupKind(group)
             }
-            guard c.literal(",\"priced\":"), c.boolean() != nil else { return nil }
+            guard c.literal(",\"priced\":"), let priced = c.boolean() else { return nil }
+            record.priced = priced
             guard c.literal(",\"messages\":"), c.integer() != nil else { return nil }
         }
         guard c.literal("}") else { return nil }  // the record's own
@@ -308,6 +312,7 @@ struct LedgerScanner {
         result.group = record.group.map(ScannedRecord.groupIndex) ?? -1
         result.responseCache = ScannedRecord.responseCacheIndex(record.responseCache)
         result.cacheSaved = record.cacheSavedUSD ?? 0
+        result.priced = record.priced
         if plan.cache >= 0 { result.key[plan.cache] = Int32(result.responseCache) }
         func set(_ level: Int, _ value: String?) {
             if level >= 0 { result.key[level] = value.map { interner.intern($0) } ?? -1 }

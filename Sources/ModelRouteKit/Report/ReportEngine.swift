@@ -511,12 +511,18 @@ struct Worker {
         }
         lastKey = record.key
         lastIndex = index
-        let baseline: Double
+        var baseline: Double
         if let repricing = request.baseline {
             baseline = repricing.pricing.cost(
                 inputTokens: record.inputTokens, outputTokens: record.outputTokens, cachedInputTokens: record.cachedInputTokens)
         } else {
             baseline = record.baselineCost ?? record.cost
+        }
+        // A call whose cost is not known saves nothing that can be told.
+        if !record.priced {
+            baseline = record.cost
+            stats[index].stats.unpricedCalls += 1
+            stats[index].stats.unpricedTokens += record.inputTokens + record.outputTokens
         }
         stats[index].stats.calls += 1
         stats[index].stats.inputTokens += record.inputTokens

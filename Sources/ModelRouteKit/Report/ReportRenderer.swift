@@ -71,6 +71,10 @@ public enum ReportRenderer {
         }
         rows.append(("fallbacks", grouped(totals.fallbacks)))
         rows.append(("errors", grouped(totals.errors) + (totals.cancelled > 0 ? "  (and \(grouped(totals.cancelled)) cancelled)" : "")))
+        if totals.unpricedCalls > 0 {
+            rows.append(("unpriced", grouped(totals.unpricedCalls) + " call" + (totals.unpricedCalls == 1 ? "" : "s") + ", " + grouped(totals.unpricedTokens)
+                + " tokens  (models with \"prices\": \"unknown\": not in cost, no savings counted)"))
+        }
         if totals.escalations > 0 {
             rows.append(("escalations", grouped(totals.escalations) + formatted("  (%.1f%% of calls)", Double(totals.escalations) / Double(max(totals.calls, 1)) * 100)))
         }
@@ -291,6 +295,8 @@ public enum ReportRenderer {
             ("response_cache_hits", String(stats.responseHits)),
             ("response_cache_lookups", String(stats.responseLookups)),
             ("cache_saved_usd", Money.plain(stats.cacheSaved)),
+            ("unpriced_calls", String(stats.unpricedCalls)),
+            ("unpriced_tokens", String(stats.unpricedTokens)),
             ("overhead_cost_usd", Money.plain(stats.overheadCost)),
         ]
     }

@@ -30,6 +30,10 @@ public struct GroupStats: Sendable, Equatable {
     public var responseLookups = 0
     /// Sum of `cache_saved_usd`.
     public var cacheSaved = 0.0
+    /// Records with `priced: false`, and their tokens (input and output): their cost is not
+    /// known, so they count no savings.
+    public var unpricedCalls = 0
+    public var unpricedTokens = 0
     /// Sum of `cost_usd` squared, for the spread of cost per call.
     public var costSquares = 0.0
     /// `latency_ms` distribution.
@@ -65,6 +69,8 @@ public struct GroupStats: Sendable, Equatable {
         responseHits += other.responseHits
         responseLookups += other.responseLookups
         cacheSaved += other.cacheSaved
+        unpricedCalls += other.unpricedCalls
+        unpricedTokens += other.unpricedTokens
         latency.merge(other.latency)
     }
 }

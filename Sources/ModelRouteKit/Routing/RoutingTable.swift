@@ -271,6 +271,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var pricing: ModelPricing
     /// What the mock provider answers for this model (`echo` unless the table says otherwise).
     public var mock: MockBehaviour = .echo
+    /// False for `"prices": "unknown"`: calls are logged `priced: false` and never count as savings.
+    public var priced = true
 
     public init(name: String, provider: String, id: String? = nil, pricing: ModelPricing, mock: MockBehaviour = .echo) {
         self.name = name

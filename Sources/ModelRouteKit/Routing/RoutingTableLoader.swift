@@ -110,7 +110,7 @@ struct TableReader {
 
     static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
-    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock"]
+    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock", "prices"]
     static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format", "cache"]
     static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
     static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
@@ -393,8 +393,18 @@ struct TableReader {
         let fields = try members(member.value, path, known: TableReader.modelKeys, what: "a model")
         let provider = try reference(try required(fields, "provider", path, in: member.value, what: what), "\(path).provider", to: "provider", among: providers)
         let id = try named(fields, "id").map { (node) throws(ConfigError) in try string(node, "\(path).id") }
-        let input = try price(try required(fields, "input_per_mtok", path, in: member.value, what: what), "\(path).input_per_mtok")
-        let output = try price(try required(fields, "output_per_mtok", path, in: member.value, what: what), "\(path).output_per_mtok")
+        var priced = true
+        if let node = named(fields, "prices") {
+            guard case .string("unknown") = node.value else {
+                throw error("\(path).prices", "the only value is \"unknown\" (for a model whose prices you do not know; give input_per_mtok and output_per_mtok otherwise)", at: node)
+            }
+            for key in ["input_per_mtok", "output_per_mtok", "cached_input_per_mtok"] where named(fields, key) != nil {
+                throw error("\(path).\(key)", "\"prices\": \"unknown\" and a price do not go together; keep one", at: named(fields, key))
+            }
+            priced = false
+        }
+        let input = priced ? try price(try required(fields, "input_per_mtok", path, in: member.value, what: what + " (or \"prices\": \"unknown\")"), "\(path).input_per_mtok") : 0
+        let output = priced ? try price(try required(fields, "output_per_mtok", path, in: member.value, what: what + " (or \"prices\": \"unknown\")"), "\(path).output_per_mtok") : 0
         let cached = try named(fields, "cached_input_per_mtok").map { (node) throws(ConfigError) in
             try price(node, "\(path).cached_input_per_mtok")
         }
@@ -407,9 +417,11 @@ struct TableReader {
             }
             mock = behaviour
         }
-        return ModelConfig(
+        var model = ModelConfig(
             name: member.key, provider: provider, id: id,
             pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached), mock: mock)
+        model.priced = priced
+        return model
     }
 
     func readRoute(_ member: JSONMember, models: [String], modelIndex: Set<String>) throws(ConfigError) -> RouteConfig {

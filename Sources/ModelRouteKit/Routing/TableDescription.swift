@@ -29,9 +29,11 @@ public enum TableDescription {
             + "  " + Text.pad("input", 8, right: true) + "  " + Text.pad("cached", 8, right: true) + "  " + Text.pad("output", 8, right: true) + "\n"
         for model in table.models {
             let cached = model.pricing.cachedInputPerMillion.map { price(per: $0) } ?? "-"
+            let input = model.priced ? price(per: model.pricing.inputPerMillion) : "unknown"
+            let output = model.priced ? price(per: model.pricing.outputPerMillion) : "unknown"
             text += "  " + Text.pad(model.name, modelWidth) + "  " + Text.pad(model.provider, providerWidth) + "  " + Text.pad(model.id, idWidth)
-                + "  " + Text.pad(price(per: model.pricing.inputPerMillion), 8, right: true) + "  " + Text.pad(cached, 8, right: true)
-                + "  " + Text.pad(price(per: model.pricing.outputPerMillion), 8, right: true) + "\n"
+                + "  " + Text.pad(input, 8, right: true) + "  " + Text.pad(cached, 8, right: true)
+                + "  " + Text.pad(output, 8, right: true) + "\n"
         }
 
         text += "\nRoutes\n"
@@ -160,7 +162,11 @@ public enum DecisionDescription {
         if let experiment = table.experiment { text += ExperimentStage.summary(experiment) + "\n" }
         let cost = table.inputCost(model: decision.model, tokens: features.tokens)
         let baselineCost = table.inputCost(model: table.baselineModel, tokens: features.tokens)
-        text += "estimated input cost: \(Money.format(cost)) on \(decision.model) vs \(Money.format(baselineCost)) on baseline \(table.baselineModel)\n"
+        if table.model(named: decision.model)?.priced == false {
+            text += "estimated input cost: unknown (\(decision.model) has \"prices\": \"unknown\")\n"
+        } else {
+            text += "estimated input cost: \(Money.format(cost)) on \(decision.model) vs \(Money.format(baselineCost)) on baseline \(table.baselineModel)\n"
+        }
         if let trace {
             text += "\nrules tried:\n"
             for step in trace {

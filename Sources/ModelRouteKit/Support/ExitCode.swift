@@ -19,6 +19,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case ioError = 74
     /// EX_TEMPFAIL: a temporary failure (timeouts, rate limits, a stream cut short); try again.
     case temporaryFailure = 75
+    /// EX_NOPERM: a spending policy refused the call before any network (`--max-cost`).
+    case policy = 77
     /// EX_CONFIG: routes.json or the environment it names is wrong (bad key, missing API key).
     case configuration = 78
     /// 128 + SIGINT: the user pressed Ctrl-C (the shell convention).

@@ -22,6 +22,7 @@ enum RouteCommand: Command {
             OptionSpec("no-stream", help: "Ask for the whole answer at once instead of streaming it."),
             OptionSpec("no-cache", help: "Neither read nor write the response cache for this call."),
             OptionSpec("refresh", help: "Skip the response cache's lookup, and store the new answer."),
+            OptionSpec("max-cost", value: "USD", help: "Refuse the call (exit 77, before any network) if its worst case may cost more.", default: "$MODELROUTE_MAX_COST"),
             OptionSpec("no-checks", help: "Skip the route's answer checks for this call: stream at once, never escalate."),
             OptionSpec("json-answer", help: "The answer must be JSON: arms the route's \"json\" check, as \"answer_format\": \"json\" does."),
             OptionSpec("group", value: "SIDE", help: "Put the call on this side of the table's experiment: control or routed."),
@@ -49,7 +50,8 @@ enum RouteCommand: Command {
 
             EXIT STATUS: 0 answered; 1 answered, but the log could not be written; 64 bad command
             line; 65 prompt not UTF-8; 66 no prompt; 69 the provider refused or failed (after fallbacks);
-            75 temporary failure, try again (rate limit, timeout, overload, stream cut short);
+            75 temporary failure, try again (rate limit, timeout, overload, stream cut short); 77 refused
+            by --max-cost before anything was sent;
             78 bad routing table, difficulty model or missing API key; 130 interrupted (Ctrl-C).
             """)
 
@@ -172,6 +174,18 @@ enum RouteCommand: Command {
             if options.json { printJSON(hit, content: entry.answer, exitCode: logError?.exitCode ?? .success, to: stdout) }
             if let logError { throw logError }
             return .success
+        }
+        // The per-call ceiling: before any network; a cache hit (above) cost nothing.
+        if let limit = options.maxCost,
+            let refusal = SpendLimitStage.check(SpendLimitStage.worstCase(decision, table: table, request: request(for:), checksEnabled: !options.noChecks), limit: limit)
+        {
+            var refused = record(of: CallOutcome(model: decision.model, status: .error, error: nil))
+            refused.error = "refused by --max-cost"
+            refused.budget = PolicyError.maxCostName
+            refused.offline = options.offline || table.provider(named: table.model(named: decision.model)?.provider ?? "")?.type == .mock
+            if options.json { printJSON(refused, content: "", exitCode: refusal.exitCode, to: stdout) }
+            if let logError = append(refused) { context.warn("the call was not logged: " + logError.message) }
+            throw refusal
         }
         if !(decision.ask != nil || table.cache == nil) { warmUp() }
         do throws(ProviderError) {
@@ -326,6 +340,8 @@ struct CallOptions: Sendable {
     var explain: Bool
     /// `--verbose`.
     var verbose: Bool
+    /// `--max-cost` (else `$MODELROUTE_MAX_COST`), in USD.
+    var maxCost: Double?
     /// `--no-cache` and `--refresh`.
     var noCache: Bool
     var refresh: Bool
@@ -362,6 +378,13 @@ struct CallOptions: Sendable {
         explain = arguments.flag("explain")
         verbose = arguments.flag("verbose")
         noChecks = arguments.flag("no-checks")
+        maxCost = try arguments.number("max-cost", in: 0.000_000_001...1_000_000)
+        if maxCost == nil, let text = environment["MODELROUTE_MAX_COST"], !text.isEmpty {
+            guard let value = Double(text), value.isFinite, value > 0, value <= 1_000_000 else {
+                throw .other("MODELROUTE_MAX_COST is \(text.debugDescription); expected a number of US dollars above 0")
+            }
+            maxCost = value
+        }
         noCache = arguments.flag("no-cache")
         refresh = arguments.flag("refresh")
         if noCache && refresh { throw .other("--no-cache and --refresh do not go together: --refresh skips the lookup but stores the answer, --no-cache does neither") }
