@@ -101,3 +101,112 @@ private let unpricedTable = """
         #expect(abs(unchecked - 0.000101) < 1e-9 && abs(checked - (0.000101 + 0.015003)) < 1e-9, "\(checked) \(unchecked)")
     }
 }
+
+@Suite struct PriceImportTests {
+    /// A small file in LiteLLM's format.
+    static let litellm = """
+        {
+          "sample_spec": {"input_cost_per_token": 0, "litellm_provider": "spec"},
+          "gpt-4.1": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 9e-06, "max_input_tokens": 1047576, "litellm_provider": "openai"},
+          "cheap-id": {"input_cost_per_token": 1e-07, "output_cost_per_token": 4e-07, "cache_read_input_token_cost": 2.5e-08, "litellm_provider": "openai"},
+          "claude-x": {"input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06, "litellm_provider": "bedrock"},
+          "gemini/gemini-flash": {"input_cost_per_token": 3e-07, "output_cost_per_token": 2.5e-06, "max_input_tokens": 1048576, "litellm_provider": "gemini"},
+          "broken": {"input_cost_per_token": -1, "output_cost_per_token": 1e9, "litellm_provider": "openai"}
+        }
+        """
+
+    static let table = """
+        {
+          "_comment": "kept as it is",
+          "version": 1,
+          "default_route": "main",
+          "providers": {
+            "openai": {"type": "openai"},
+            "anthropic": {"type": "anthropic"},
+            "google": {"type": "gemini"},
+            "local": {"type": "openai", "base_url": "http://localhost:11434/v1"}
+          },
+          "models": {
+            "gpt-4.1": {"provider": "openai", "input_per_mtok": 2.00, "output_per_mtok": 8.00},
+            "cheap": {"provider": "openai", "id": "cheap-id", "prices": "unknown"},
+            "claude-x": {"provider": "anthropic", "input_per_mtok": 1, "output_per_mtok": 5},
+            "flash": {"provider": "google", "id": "models/gemini-flash", "input_per_mtok": 0.3, "output_per_mtok": 2.5, "_why": "kept"},
+            "llama": {"provider": "local", "id": "gpt-4.1", "input_per_mtok": 0, "output_per_mtok": 0}
+          },
+          "routes": {"main": {"model": "gpt-4.1"}}
+        }
+        """
+
+    @Test func importShowsChangesListsTheUnmatchedAndWritesKeepingTheTable() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let prices = try directory.write("prices.json", PriceImportTests.litellm)
+        let routes = try directory.write("routes.json", PriceImportTests.table)
+        let dry = await runCLI(["prices", "import", prices, "--routes", routes])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains(#"gpt-4.1 ("gpt-4.1"): input 2 → 2.5, output 8 → 9, context - → 1047576"#), "\(dry.stdout)")
+        #expect(dry.stdout.contains(#"cheap ("cheap-id"): input 0 → 0.1, output 0 → 0.4, cached - → 0.025"#))
+        #expect(dry.stdout.contains(#"flash ("gemini/gemini-flash"): context - → 1048576"#))
+        #expect(dry.stdout.contains("claude-x: no entry \"claude-x\" of provider anthropic"), "bedrock's entry is not Anthropic's")
+        #expect(dry.stdout.contains("llama: an OpenAI-compatible server at http://localhost:11434/v1"))
+        #expect(dry.stdout.contains("3 models would change"))
+        #expect(try String(contentsOfFile: routes, encoding: .utf8) == PriceImportTests.table, "nothing is written without --write")
+
+        let write = await runCLI(["prices", "import", prices, "--routes", routes, "--write"], now: Date(timeIntervalSince1970: 1_795_000_000))
+        #expect(write.status == 0 && write.stdout.contains("Wrote \(routes): 3 models changed, prices_as_of 2026-11-18"), "\(write.stdout)\(write.stderr)")
+        let written = try String(contentsOfFile: routes, encoding: .utf8)
+        #expect(written.hasPrefix("{\n  \"prices_as_of\": \"2026-11-18\",\n  \"_comment\": \"kept as it is\",\n  \"version\": 1,"))
+        #expect(written.contains(#""gpt-4.1": {"provider": "openai", "input_per_mtok": 2.5, "output_per_mtok": 9, "context_tokens": 1047576}"#))
+        #expect(written.contains(#""cheap": {"provider": "openai", "id": "cheap-id", "input_per_mtok": 0.1, "output_per_mtok": 0.4, "cached_input_per_mtok": 0.025}"#), "\(written)")
+        #expect(written.contains(#""input_per_mtok": 0.3, "output_per_mtok": 2.5, "_why": "kept", "context_tokens": 1048576}"#))
+        #expect(written.contains(#""claude-x": {"provider": "anthropic", "input_per_mtok": 1, "output_per_mtok": 5}"#))
+        let table = try RoutingTableLoader.load(json: Array(written.utf8), source: routes)
+        #expect(table.model(named: "cheap")?.priced == true && table.pricesAsOf == "2026-11-18")
+        // Again: nothing left to change, and the date moves.
+        let again = await runCLI(["prices", "import", prices, "--routes", routes])
+        #expect(again.stdout.contains("Nothing to change"))
+    }
+
+    @Test func badFilesAndTheBuiltInTableAreClearErrors() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let bad = try directory.write("bad.json", "{\"a\": ")
+        let broken = await runCLI(["prices", "import", bad])
+        #expect(broken.status == 65 && broken.stderr.contains("bad.json:1:"))
+        let missing = await runCLI(["prices", "import", directory.path + "/none.json"])
+        #expect(missing.status == 66)
+        let prices = try directory.write("prices.json", PriceImportTests.litellm)
+        let builtIn = await runCLI(["prices", "import", prices, "--write"], environment: ["HOME": directory.path], directory: directory.path)
+        #expect(builtIn.status == 66 && builtIn.stderr.contains("cannot be written"), "\(builtIn.stderr)")
+        let usage = await runCLI(["prices", "export"])
+        #expect(usage.status == 64)
+    }
+
+    @Test func stalePricesAreAWarningAndAPromptOverTheWindowSkipsTheModel() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let old = try directory.write("old.json", cacheTable(top: #""prices_as_of": "2026-01-05","#).replacing(#""cache": {"ttl": "7d"},"#, with: ""))
+        let check = await runCLI(["check", "--routes", old], now: Date(timeIntervalSince1970: 1_795_000_000))
+        #expect(check.status == 0 && check.stderr.contains("prices_as_of 2026-01-05 is 317 days old"), "\(check.stderr)")
+        let fresh = try directory.write("fresh.json", cacheTable(top: #""prices_as_of": "2026-11-01","#).replacing(#""cache": {"ttl": "7d"},"#, with: ""))
+        #expect(await runCLI(["check", "--routes", fresh], now: Date(timeIntervalSince1970: 1_795_000_000)).stderr.isEmpty)
+
+        let windowed = try directory.write("window.json", """
+            {"version": 1, "default_route": "fast", "baseline_model": "big",
+             "providers": {"offline": {"type": "mock"}},
+             "models": {"small": {"provider": "offline", "input_per_mtok": 0.4, "output_per_mtok": 1.6, "context_tokens": 10},
+                        "big": {"provider": "offline", "input_per_mtok": 3, "output_per_mtok": 15}},
+             "routes": {"fast": {"model": "small", "fallbacks": ["big"]}, "tight": {"model": "small"}}}
+            """)
+        let long = Array(repeating: "word", count: 40).joined(separator: " ")
+        let skipped = await runCLI(["--routes", windowed, "--offline", "--log", directory.path + "/u.jsonl", long])
+        #expect(skipped.status == 0 && skipped.stdout.hasPrefix("[mock big]"))
+        #expect(skipped.stderr.contains("is over the context window of small (10 tokens); trying big"), "\(skipped.stderr)")
+        let short = await runCLI(["--routes", windowed, "--offline", "--log", directory.path + "/u.jsonl", "hi"])
+        #expect(short.stdout.hasPrefix("[mock small]"))
+        let nowhere = await runCLI(["--routes", windowed, "--offline", "--log", directory.path + "/u.jsonl", "--route", "tight", long])
+        #expect(nowhere.status == 69 && nowhere.stderr.contains("context window"))
+        let bad = try directory.write("bad.json", cacheTable(top: #""prices_as_of": "last week","#))
+        #expect(await runCLI(["check", "--routes", bad]).stderr.contains("expected a date like"))
+    }
+}

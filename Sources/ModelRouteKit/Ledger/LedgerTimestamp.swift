@@ -36,6 +36,16 @@ public enum LedgerTimestamp {
     }
 
     /// A calendar date as `YYYY-MM-DD` from days since 1970-01-01.
+    /// Days since 1970-01-01 of a `YYYY-MM-DD` date; nil for anything else.
+    public static func parseDate(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            let year = Int64(text.prefix(4)), let month = Int64(text.dropFirst(5).prefix(2)), let day = Int64(text.suffix(2)),
+            (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+        else { return nil }
+        return days(year: year, month: month, day: day)
+    }
+
     public static func dateString(days: Int64) -> String {
         let (year, month, day) = civil(fromDays: days)
         var bytes: [UInt8] = []

@@ -124,6 +124,14 @@ public struct CallRunner: Sendable {
             outcome.usageEstimated = outcome.usageEstimated || estimated
         }
         for (index, modelName) in candidates.enumerated() {
+            // A prompt over the model's window skips it, with no request, to the next one.
+            if let window = table.model(named: modelName)?.contextTokens, request.estimatedInputTokens > window {
+                let error = ProviderError.contextTooLong(model: modelName, tokens: request.estimatedInputTokens, window: window)
+                failures.append(error.message)
+                if lastError == nil { lastError = error }
+                if index + 1 < candidates.count { diagnostics("\(error.message); trying \(candidates[index + 1])") }
+                continue
+            }
             let target: CallTarget
             do {
                 target = try CallTarget.prepare(

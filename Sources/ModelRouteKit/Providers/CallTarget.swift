@@ -113,8 +113,9 @@ public struct CallTarget: Sendable {
     /// fallbacks, or only the model named by `--model` when it is not the route's primary.
     public static func candidates(for decision: RoutingDecision, table: RoutingTable, offline: Bool) -> [String] {
         guard let route = table.route(named: decision.route), route.model == decision.model else { return [decision.model] }
-        // The mock provider never fails, so offline calls have nothing to fall back for.
-        return offline ? [route.model] : route.candidateModels
+        // Offline too: the mock provider never fails, but a prompt over a model's
+        // `context_tokens` still moves on to the next.
+        return route.candidateModels
     }
 
     /// Whether a value holds a control character (CR, LF, NUL, …).

@@ -27,6 +27,8 @@ public enum ProviderError: ModelRouteError, Equatable {
     case streamInterrupted(provider: String, model: String, status: Int, detail: String)
     /// Ctrl-C.
     case cancelled
+    /// The prompt is longer than the model's `context_tokens`; it was skipped without a request.
+    case contextTooLong(model: String, tokens: Int, window: Int)
     /// Every model of the route failed; one line per model, in the order tried.
     case allFailed(route: String, failures: [String], temporary: Bool)
 
@@ -81,6 +83,8 @@ public enum ProviderError: ModelRouteError, Equatable {
             return "\(provider) (model \(model)) sent an unusable response (HTTP \(status)): \(detail)"
         case .streamInterrupted(let provider, let model, let status, let detail):
             return "\(provider) (model \(model)): the streamed answer broke off (HTTP \(status)): \(detail); the output above is incomplete"
+        case .contextTooLong(let model, let tokens, let window):
+            return "the prompt (about \(tokens) tokens) is over the context window of \(model) (\(window) tokens)"
         case .cancelled:
             return "cancelled"
         case .allFailed(let route, let failures, _):

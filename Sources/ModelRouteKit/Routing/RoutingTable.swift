@@ -25,6 +25,8 @@ public struct RoutingTable: Sendable {
     public var experiment: ExperimentConfig?
     /// The response cache, if the table turns it on.
     public var cache: CacheConfig?
+    /// When the prices were last brought up to date (`"prices_as_of"`, a `YYYY-MM-DD` date).
+    public var pricesAsOf: String?
 
     public init(
         version: Int = 1, defaultRoute: String, baselineModel: String, keywordMatch: KeywordMatchMode = .word,
@@ -273,6 +275,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var mock: MockBehaviour = .echo
     /// False for `"prices": "unknown"`: calls are logged `priced: false` and never count as savings.
     public var priced = true
+    /// The model's context window in tokens (`"context_tokens"`), if known: a longer prompt skips it.
+    public var contextTokens: Int?
 
     public init(name: String, provider: String, id: String? = nil, pricing: ModelPricing, mock: MockBehaviour = .echo) {
         self.name = name

@@ -108,9 +108,9 @@ struct TableReader {
     let source: String
     let text: [UInt8]
 
-    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache"]
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache", "prices_as_of"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
-    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock", "prices"]
+    static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock", "prices", "context_tokens"]
     static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format", "cache"]
     static let retryKeys = ["retries", "initial_delay_ms", "max_delay_s"]
     static let boundKeys: [String] = Measure.allCases.flatMap { ["min_\($0.rawValue)", "max_\($0.rawValue)"] }
@@ -283,6 +283,13 @@ struct TableReader {
         if let node = named(top, "classifier") { table.classifier = try classifierSource(node) }
         if let node = named(top, "experiment") { table.experiment = try readExperiment(node, models: modelNames, routes: routeNames) }
         if let node = named(top, "cache") { table.cache = try readCache(node) }
+        if let node = named(top, "prices_as_of") {
+            let text = try string(node, "prices_as_of")
+            guard LedgerTimestamp.parseDate(text) != nil else {
+                throw error("prices_as_of", "expected a date like \"2026-12-01\" (when the prices were last checked), found \"\(text)\"", at: node)
+            }
+            table.pricesAsOf = text
+        }
         return table
     }
 
@@ -421,6 +428,9 @@ struct TableReader {
             name: member.key, provider: provider, id: id,
             pricing: ModelPricing(inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached), mock: mock)
         model.priced = priced
+        model.contextTokens = try named(fields, "context_tokens").map { (node) throws(ConfigError) in
+            try integer(node, "\(path).context_tokens", minimum: 1, maximum: 100_000_000)
+        }
         return model
     }
 

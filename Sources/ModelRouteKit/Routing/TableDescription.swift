@@ -232,3 +232,16 @@ extension TableDescription {
         }
     }
 }
+
+extension TableDescription {
+    /// Prices older than this many days get a warning from `check`.
+    public static let stalePriceDays: Int64 = 90
+
+    /// A warning when `prices_as_of` is more than 90 days old (or absent while models are priced).
+    public static func pricesWarning(_ table: RoutingTable, nowMillis: Int64) -> String? {
+        guard let text = table.pricesAsOf, let day = LedgerTimestamp.parseDate(text) else { return nil }
+        let age = LedgerTimestamp.floorDiv(nowMillis, 86_400_000) - day
+        guard age > stalePriceDays else { return nil }
+        return "prices_as_of \(text) is \(age) days old: prices change; `modelroute prices import model_prices_and_context_window.json --write` brings them up to date"
+    }
+}

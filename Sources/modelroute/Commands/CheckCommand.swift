@@ -20,6 +20,7 @@ enum CheckCommand: Command {
         let origin = RoutingTableLoader.locate(explicitPath: arguments.value("routes"), environment: context.environment, currentDirectory: context.currentDirectory)
         context.stdout.write("Table in use: \(RoutingTableLoader.describe(origin))\n")
         context.stdout.write(TableDescription.render(table, environment: context.environment))
+        if let warning = TableDescription.pricesWarning(table, nowMillis: context.nowMillis()) { context.warn(warning) }
         return .success
     }
 }
