@@ -210,3 +210,36 @@ private let unpricedTable = """
         #expect(await runCLI(["check", "--routes", bad]).stderr.contains("expected a date like"))
     }
 }
+
+@Suite struct RepriceTests {
+    @Test func repriceRecomputesCostAndBaselineAtTodaysPricesNextToTheLoggedOnes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        // Logged at 1 and 2 USD per million (cost 0.000004 for 2,000 in and 1,000 out... below).
+        let lines = [
+            recordLine("2026-11-20T10:00:00.000Z", route: "fast", model: "mini", provider: "p", input: 1000, output: 1000, cost: 0.003, baseline: 0.018, latency: 5),
+            recordLine("2026-11-20T11:00:00.000Z", route: "fast", model: "gone", provider: "p", input: 1000, output: 0, cost: 0.001, baseline: 0.003, latency: 5),
+        ]
+        let log = try directory.write("usage.jsonl", lines.joined(separator: "\n") + "\n")
+        let routes = try directory.write("routes.json", """
+            {"version": 1, "default_route": "fast", "baseline_model": "claude-sonnet-4-5",
+             "providers": {"p": {"type": "mock"}},
+             "models": {"mini": {"provider": "p", "input_per_mtok": 2, "output_per_mtok": 4},
+                        "claude-sonnet-4-5": {"provider": "p", "input_per_mtok": 3, "output_per_mtok": 10}},
+             "routes": {"fast": {"model": "mini"}}}
+            """)
+        let report = await runCLI(["report", "--log", log, "--reprice", "--routes", routes, "--format", "json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let totals = try #require(object["totals"] as? [String: Any])
+        // mini: 1000 × 2 + 1000 × 4 per million = 0.006; "gone" is not in the table and keeps its 0.001.
+        #expect(abs((totals["cost_usd"] as? Double ?? 0) - 0.007) < 1e-9, "\(totals)")
+        // Baselines at today's 3 and 10: 0.013 and 0.003.
+        #expect(abs((totals["baseline_cost_usd"] as? Double ?? 0) - 0.016) < 1e-9)
+        #expect(object["repriced_all"] as? Bool == true && abs((object["logged_cost_usd"] as? Double ?? 0) - 0.004) < 1e-9)
+        let text = await runCLI(["report", "--log", log, "--reprice", "--routes", routes])
+        #expect(text.stdout.contains("(at today's prices; logged $0.004000, +$0.003000)"), "\(text.stdout)")
+        let plain = await runCLI(["report", "--log", log, "--format", "json"])
+        #expect(plain.stdout.contains(#""repriced_all":false"#) && !plain.stdout.contains("logged_cost_usd"))
+    }
+}

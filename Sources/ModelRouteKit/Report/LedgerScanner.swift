@@ -50,6 +50,8 @@ struct ScannedRecord: Equatable {
     var cacheSaved = 0.0
     /// `priced` (true for a schema 1 record).
     var priced = true
+    /// Interned `model` (-1 when null): the model that answered.
+    var model: Int32 = -1
 }
 
 extension ScannedRecord {
@@ -164,6 +166,7 @@ struct LedgerScanner {
         guard c.literal(",\"rule\":"), nullableString(&c, level: plan.rule, into: &record.key) else { return nil }
         guard c.literal(",\"model\":"), let model = internedOrNull(&c) else { return nil }
         record.firstModel = model
+        record.model = model
         if plan.model >= 0 { record.key[plan.model] = model }
         guard c.literal(",\"provider\":"), nullableString(&c, level: plan.provider, into: &record.key) else { return nil }
         guard c.literal(",\"input_tokens\":"), let input = c.integer() else { return nil }
@@ -306,6 +309,7 @@ struct LedgerScanner {
         result.offline = record.offline
         result.route = record.route.map { interner.intern($0) } ?? -1
         result.firstModel = (record.escalatedFrom ?? record.model).map { interner.intern($0) } ?? -1
+        result.model = record.model.map { interner.intern($0) } ?? -1
         result.escalated = record.escalatedFrom != nil
         result.overhead = record.overheadCostUSD
         result.experiment = record.experiment.map { interner.intern($0) } ?? -1

@@ -205,6 +205,7 @@ public enum ReportEngine {
             baselineModels: request.baseline.map { [$0.model] } ?? baselines.sorted(), repriced: request.baseline != nil,
             firstMillis: first, lastMillis: last)
         result.offlineLeftOut = offline
+        result.repricedAll = request.reprice != nil
         func rates(_ counts: [String: (calls: Int, escalations: Int)]) -> [EscalationRate] {
             counts.map { EscalationRate(name: $0.key, calls: $0.value.calls, escalations: $0.value.escalations) }
                 .sorted { ($0.calls, $1.name) > ($1.calls, $0.name) }
@@ -339,6 +340,18 @@ struct Worker {
     private var lastBaseline: Int32 = .min
     /// The read buffer.
     private var buffer: [UInt8]
+    /// `--reprice` prices by interned model (nil: not priced in the table), filled as met.
+    private var repricing: [ModelPricing??] = []
+
+    /// Today's prices of an interned model, looked up once per model.
+    private mutating func pricing(of model: Int32, in reprice: TableRepricing) -> ModelPricing? {
+        guard model >= 0 else { return nil }
+        let index = Int(model)
+        if index >= repricing.count { repricing += [ModelPricing??](repeating: .none, count: index + 1 - repricing.count) }
+        if case .none = repricing[index] { repricing[index] = .some(reprice.prices[scanner.interner.string(model)]) }
+        return repricing[index] ?? nil
+    }
+
     /// Calls and escalations by interned route, and by interned first-answer model.
     private var routeTally: [SIMD2<Int32>] = []
     private var modelTally: [SIMD2<Int32>] = []
@@ -518,9 +531,22 @@ struct Worker {
         } else {
             baseline = record.baselineCost ?? record.cost
         }
+        var cost = record.cost
+        if let reprice = request.reprice {
+            // The answer's tokens at today's prices; overhead (questions, judges, discarded
+            // answers) and cache hits keep what they cost.
+            stats[index].stats.loggedCost += record.cost
+            stats[index].stats.loggedBaselineCost += record.baselineCost ?? record.cost
+            if record.responseCache != 1, let pricing = pricing(of: record.model, in: reprice) {
+                cost = pricing.cost(inputTokens: record.inputTokens, outputTokens: record.outputTokens, cachedInputTokens: record.cachedInputTokens) + record.overhead
+            }
+            if request.baseline == nil, let pricing = reprice.baseline {
+                baseline = pricing.cost(inputTokens: record.inputTokens, outputTokens: record.outputTokens, cachedInputTokens: record.cachedInputTokens)
+            }
+        }
         // A call whose cost is not known saves nothing that can be told.
         if !record.priced {
-            baseline = record.cost
+            baseline = cost
             stats[index].stats.unpricedCalls += 1
             stats[index].stats.unpricedTokens += record.inputTokens + record.outputTokens
         }
@@ -528,7 +554,7 @@ struct Worker {
         stats[index].stats.inputTokens += record.inputTokens
         stats[index].stats.outputTokens += record.outputTokens
         stats[index].stats.cachedInputTokens += record.cachedInputTokens
-        stats[index].stats.cost += record.cost
+        stats[index].stats.cost += cost
         stats[index].stats.baselineCost += baseline
         if record.cacheHit { stats[index].stats.cacheHits += 1 }
         if record.fallback { stats[index].stats.fallbacks += 1 }
@@ -536,7 +562,7 @@ struct Worker {
         if record.status == 2 { stats[index].stats.cancelled += 1 }
         if record.escalated { stats[index].stats.escalations += 1 }
         stats[index].stats.overheadCost += record.overhead
-        stats[index].stats.costSquares += record.cost * record.cost
+        stats[index].stats.costSquares += cost * cost
         if record.responseCache == 1 || record.responseCache == 2 {
             stats[index].stats.responseLookups += 1
             if record.responseCache == 1 { stats[index].stats.responseHits += 1 }

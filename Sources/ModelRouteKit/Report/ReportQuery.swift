@@ -114,6 +114,23 @@ public struct BaselineRepricing: Sendable, Equatable {
     }
 }
 
+/// `--reprice`: the current table's prices, by model, and its baseline model's.
+public struct TableRepricing: Sendable {
+    /// Prices by routes.json model key (unpriced models are left out).
+    public var prices: [String: ModelPricing]
+    /// The table's baseline model and its prices.
+    public var baselineModel: String
+    public var baseline: ModelPricing?
+
+    public init(table: RoutingTable) {
+        var prices: [String: ModelPricing] = [:]
+        for model in table.models where model.priced { prices[model.name] = model.pricing }
+        self.prices = prices
+        baselineModel = table.baselineModel
+        baseline = prices[table.baselineModel]
+    }
+}
+
 /// Everything a report is asked for.
 public struct ReportRequest: Sendable {
     /// Files and directories given with `--log` (directories mean every `*.jsonl` inside).
@@ -124,6 +141,8 @@ public struct ReportRequest: Sendable {
     public var window: TimeWindow
     /// `--baseline`, if given.
     public var baseline: BaselineRepricing?
+    /// `--reprice`: every record's cost and baseline at the current table's prices.
+    public var reprice: TableRepricing?
     /// The zone of `--by day` and of the table's dates.
     public var zone: LocalZone
     /// Threads to read with; 0 means one per core.

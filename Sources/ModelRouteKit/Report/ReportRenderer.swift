@@ -55,9 +55,10 @@ public enum ReportRenderer {
         rows.append(("calls", grouped(totals.calls)))
         rows.append(("input tokens", grouped(totals.inputTokens) + (totals.cachedInputTokens > 0 ? "  (\(grouped(totals.cachedInputTokens)) cached)" : "")))
         rows.append(("output tokens", grouped(totals.outputTokens)))
-        rows.append(("cost", Money.format(totals.cost)))
+        rows.append(("cost", Money.format(totals.cost) + (result.repricedAll ? "  (at today's prices; logged " + Money.format(totals.loggedCost) + ", " + signed(totals.cost - totals.loggedCost) + ")" : "")))
         let baselineName = result.baselineModels.isEmpty ? "" : "  (" + (result.repriced ? "repriced as " : "") + result.baselineModels.joined(separator: ", ") + ")"
-        rows.append(("baseline cost", Money.format(totals.baselineCost) + baselineName))
+        rows.append(("baseline cost", Money.format(totals.baselineCost) + baselineName
+            + (result.repricedAll ? "  (logged " + Money.format(totals.loggedBaselineCost) + ", " + signed(totals.baselineCost - totals.loggedBaselineCost) + ")" : "")))
         rows.append(("saved", style.paint(Money.format(totals.saved), tone(saved: totals.saved)) + (totals.savedPercent.map { "  (" + percent($0) + ")" } ?? "")))
         if totals.cacheSaved > 0 {
             rows.append(("", "of which routing " + Money.format(totals.saved - totals.cacheSaved) + ", response cache " + Money.format(totals.cacheSaved)))
@@ -96,6 +97,9 @@ public enum ReportRenderer {
         }
         return text
     }
+
+    /// A difference with its sign: "+$0.0123", "-$0.0004".
+    static func signed(_ value: Double) -> String { (value >= 0 ? "+" : "") + Money.format(value) }
 
     /// Green for money saved, red for money lost against the baseline.
     static func tone(saved: Double) -> TextStyle.Tone? { saved > 0 ? .good : saved < 0 ? .bad : nil }
@@ -228,6 +232,11 @@ public enum ReportRenderer {
         for model in result.baselineModels { writer.string(model) }
         writer.endArray()
         writer.key("repriced"); writer.bool(result.repriced)
+        writer.key("repriced_all"); writer.bool(result.repricedAll)
+        if result.repricedAll {
+            writer.key("logged_cost_usd"); writer.raw(Money.plain(result.totals.loggedCost))
+            writer.key("logged_baseline_cost_usd"); writer.raw(Money.plain(result.totals.loggedBaselineCost))
+        }
         writer.key("first_ts"); writer.string(result.firstMillis.map(LedgerTimestamp.string(epochMilliseconds:)))
         writer.key("last_ts"); writer.string(result.lastMillis.map(LedgerTimestamp.string(epochMilliseconds:)))
         writer.key("records_read"); writer.int(result.records)

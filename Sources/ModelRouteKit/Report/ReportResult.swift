@@ -30,6 +30,9 @@ public struct GroupStats: Sendable, Equatable {
     public var responseLookups = 0
     /// Sum of `cache_saved_usd`.
     public var cacheSaved = 0.0
+    /// With `--reprice`: the cost and baseline cost as logged (`cost` and `baselineCost` are then repriced).
+    public var loggedCost = 0.0
+    public var loggedBaselineCost = 0.0
     /// Records with `priced: false`, and their tokens (input and output): their cost is not
     /// known, so they count no savings.
     public var unpricedCalls = 0
@@ -69,6 +72,8 @@ public struct GroupStats: Sendable, Equatable {
         responseHits += other.responseHits
         responseLookups += other.responseLookups
         cacheSaved += other.cacheSaved
+        loggedCost += other.loggedCost
+        loggedBaselineCost += other.loggedBaselineCost
         unpricedCalls += other.unpricedCalls
         unpricedTokens += other.unpricedTokens
         latency.merge(other.latency)
@@ -143,6 +148,8 @@ public struct ReportResult: Sendable {
     public var baselineModels: [String]
     /// Whether costs were repriced with `--baseline`.
     public var repriced: Bool
+    /// Whether every record was repriced with `--reprice`.
+    public var repricedAll = false
     /// The earliest and latest record in the window, epoch milliseconds.
     public var firstMillis: Int64?
     /// See `firstMillis`.

@@ -6,7 +6,7 @@ enum ReportCommand: Command {
     static let spec = CommandSpec(
         name: "report",
         abstract: "Summarize the usage log: calls, tokens, cost, savings against the baseline model, latency.",
-        usage: ["report [--by FIELD ...] [--since WHEN] [--until WHEN] [--format FORMAT] [--log PATH ...] [--baseline MODEL]"],
+        usage: ["report [--by FIELD ...] [--since WHEN] [--until WHEN] [--format FORMAT] [--log PATH ...] [--baseline MODEL] [--reprice [--routes PATH]]"],
         arguments: [],
         options: [
             OptionSpec("log", value: "PATH", help: "A log file, or a directory whose *.jsonl files are all read. Otherwise $MODELROUTE_LOG, then $XDG_STATE_HOME/modelroute/usage.jsonl (~/.local/state/…).", repeatable: true),
@@ -16,6 +16,7 @@ enum ReportCommand: Command {
             OptionSpec("format", value: "FORMAT", help: "table, json or csv.", default: "table"),
             OptionSpec("include-offline", help: "Count calls answered by the mock provider (--offline); by default they are left out of every figure and counted apart."),
             OptionSpec("baseline", value: "MODEL", help: "Reprice every call's tokens with this routes.json model, as a what-if."),
+            OptionSpec("reprice", help: "Recompute every call's cost and baseline with the current table's prices (--routes), next to what was logged: the what-if of a price change, and the fix for history logged with a wrong price."),
             CommonOptions.routes,
         ],
         discussion: """
@@ -107,6 +108,7 @@ enum ReportCommand: Command {
             baseline = BaselineRepricing(model: name, pricing: model.pricing)
         }
         var request = ReportRequest(logs: [], dimensions: dimensions, window: window, baseline: baseline, zone: context.zone)
+        if arguments.flag("reprice") { request.reprice = TableRepricing(table: try CommonOptions.loadTable(arguments, context: context)) }
         request.includeOffline = arguments.flag("include-offline")
         return request
     }
