@@ -22,24 +22,8 @@ public final class RawTCPServer: @unchecked Sendable {
 
     public init(_ behaviour: Behaviour) throws {
         self.behaviour = behaviour
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestServerFailure("socket: \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 16) == 0 else {
-            close(descriptor)
-            throw TestServerFailure("bind/listen: \(errno)")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        port = UInt16(bigEndian: address.sin_port)
+        let (descriptor, port) = try LoopbackSocket.bound(listening: true)
+        self.port = port
         listener = descriptor
         Thread { [self] in acceptLoop() }.start()
     }
@@ -78,6 +62,21 @@ public final class RefusingPort: @unchecked Sendable {
     private let descriptor: Int32
 
     public init() throws {
+        let (descriptor, port) = try LoopbackSocket.bound(listening: false)
+        self.port = port
+        self.descriptor = descriptor
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    deinit { close(descriptor) }
+}
+
+/// A TCP socket bound to 127.0.0.1 at a port the system picks.
+enum LoopbackSocket {
+    /// The socket and its port; `listening` makes it accept connections (else they are refused).
+    static func bound(listening: Bool) throws -> (descriptor: Int32, port: UInt16) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestServerFailure("socket: \(errno)") }
         var address = sockaddr_in()
@@ -87,20 +86,15 @@ public final class RefusingPort: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else {
+        guard bound == 0, !listening || listen(descriptor, 16) == 0 else {
+            let code = errno
             close(descriptor)
-            throw TestServerFailure("bind: \(errno)")
+            throw TestServerFailure("bind/listen: \(code)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        port = UInt16(bigEndian: address.sin_port)
-        self.descriptor = descriptor
+        return (descriptor, UInt16(bigEndian: address.sin_port))
     }
-
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    deinit { close(descriptor) }
 }
