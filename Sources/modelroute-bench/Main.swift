@@ -17,6 +17,7 @@ enum BenchMain {
         ("dry-run", "wall time of `modelroute --dry-run hello`", DryRunBenchmark.run),
         ("call", "a full modelroute call against a local server, compared with curl", CallBenchmark.run),
         ("cache", "a response cache hit (local and Redis) next to --dry-run and a real call; lookups, stats and prune over 100,000 entries", CacheBenchmark.run),
+        ("budget", "a budget check's cost with a 1,000,000-record log: the spend index, and its rebuild", BudgetBenchmark.run),
         ("report", "modelroute report --by model over a generated 1,000,000-record log, compared with DuckDB", ReportBenchmark.run),
         ("append-records", "(for the tests) append N generated records to a log, one LedgerWriter.append each", AppendRecords.run),
         ("profile-report", "(for callgrind) the report over a log, in-process on one thread", ReportProfile.run),

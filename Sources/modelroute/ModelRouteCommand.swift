@@ -6,7 +6,7 @@ enum ModelRouteCommand {
     static let version = "0.1.0"
 
     /// Subcommands by name; anything else on the command line is a prompt.
-    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, CacheCommand.self, PricesCommand.self, TrainCommand.self, EvalCommand.self, LogCommand.self, InitCommand.self, CompletionsCommand.self] }
+    static var subcommands: [any Command.Type] { [ClassifyCommand.self, CheckCommand.self, ReportCommand.self, CacheCommand.self, BudgetCommand.self, PricesCommand.self, TrainCommand.self, EvalCommand.self, LogCommand.self, InitCommand.self, CompletionsCommand.self] }
 
     /// The command a first argument was probably meant to be: a word of ASCII letters
     /// within one edit of a command name of up to five letters, or two of a longer one (a

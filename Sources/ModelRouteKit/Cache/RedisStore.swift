@@ -92,29 +92,22 @@ struct RedisConnection {
     }
 }
 
-/// The response cache in Redis, shared by every machine that names the same server:
-/// entries are the local store's bytes under `modelroute:response:1:KEY`, written with
-/// `SET … EX ttl`, so Redis expires them itself. When Redis cannot be reached or answers
-/// an error, the store says why once and every later use in the process is skipped: a
-/// cache never makes a call fail.
-public final class RedisStore: ResponseStore {
-    /// The key prefix, followed by the cache key's 64 hex digits.
-    public static let prefix = "modelroute:response:1:"
-
+/// One process's use of a Redis server: a connection opened on first use, one command at a
+/// time, and a failure that sticks, so that a server that is down costs one timeout, and is
+/// said once, however many commands follow.
+final class RedisSession: Sendable {
     let redis: RedisLocation
     let password: String?
     /// The open connection, or the failure that ended it.
     private let state = Mutex<(connection: RedisConnection?, failure: RedisFailure?)>((nil, nil))
 
-    public var location: String { redis.display }
-
-    public init(location: RedisLocation, password: String?) {
+    init(location: RedisLocation, password: String?) {
         self.redis = location
         self.password = password
     }
 
-    /// Runs one command on the connection, opening it first; a failure sticks.
-    private func run(_ arguments: [[UInt8]]) -> Result<RESPValue, RedisFailure> {
+    /// Runs one command, opening the connection first; a failure or an error reply sticks.
+    func run(_ arguments: [[UInt8]]) -> Result<RESPValue, RedisFailure> {
         state.withLock { state in
             if let failure = state.failure { return .failure(failure) }
             if state.connection == nil {
@@ -141,6 +134,28 @@ public final class RedisStore: ResponseStore {
             return result
         }
     }
+}
+
+/// The response cache in Redis, shared by every machine that names the same server:
+/// entries are the local store's bytes under `modelroute:response:1:KEY`, written with
+/// `SET … EX ttl`, so Redis expires them itself. When Redis cannot be reached or answers
+/// an error, the store says why once and every later use in the process is skipped: a
+/// cache never makes a call fail.
+public final class RedisStore: ResponseStore {
+    /// The key prefix, followed by the cache key's 64 hex digits.
+    public static let prefix = "modelroute:response:1:"
+
+    let session: RedisSession
+    var redis: RedisLocation { session.redis }
+
+    public var location: String { redis.display }
+
+    public init(location: RedisLocation, password: String?) {
+        session = RedisSession(location: location, password: password)
+    }
+
+    /// One command on the session.
+    private func run(_ arguments: [[UInt8]]) -> Result<RESPValue, RedisFailure> { session.run(arguments) }
 
     public func load(_ key: String, nowMillis: Int64, ttlSeconds: Int) -> CacheLookup {
         switch run([Array("GET".utf8), Array((RedisStore.prefix + key).utf8)]) {
@@ -172,7 +187,7 @@ extension RedisStore {
         var cursor = "0"
         var keys: [String] = []
         repeat {
-            let reply = run([Array("SCAN".utf8), Array(cursor.utf8), Array("MATCH".utf8), Array((RedisStore.prefix + "*").utf8), Array("COUNT".utf8), Array("1000".utf8)])
+            let reply = session.run([Array("SCAN".utf8), Array(cursor.utf8), Array("MATCH".utf8), Array((RedisStore.prefix + "*").utf8), Array("COUNT".utf8), Array("1000".utf8)])
             guard case .success(.array(let parts?)) = reply, parts.count == 2, case .bulk(let next?) = parts[0], case .array(let found?) = parts[1] else {
                 if case .failure(let failure) = reply { return .failure(failure) }
                 return .failure(RedisFailure("\(redis.display) answered SCAN outside the protocol"))
@@ -189,7 +204,7 @@ extension RedisStore {
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(keys.count, start + 1000)]
-            switch run([Array("UNLINK".utf8)] + batch.map { Array($0.utf8) }) {
+            switch session.run([Array("UNLINK".utf8)] + batch.map { Array($0.utf8) }) {
             case .success(.integer(let count)): removed += Int(count)
             case .success: break
             case .failure(let failure): return .failure(failure)

@@ -36,6 +36,13 @@ public enum LedgerTimestamp {
     }
 
     /// A calendar date as `YYYY-MM-DD` from days since 1970-01-01.
+    /// A local time for people: `2026-12-04 00:00` in `zone`.
+    public static func localString(epochMilliseconds millis: Int64, zone: LocalZone) -> String {
+        let local = floorDiv(millis, 1000) + Int64(zone.secondsFromGMT(atEpochSeconds: floorDiv(millis, 1000)))
+        let minutes = floorDiv(local, 60) - floorDiv(local, 86_400) * 1440
+        return dateString(days: floorDiv(local, 86_400)) + formatted(" %02d:%02d", Int32(minutes / 60), Int32(minutes % 60))
+    }
+
     /// Days since 1970-01-01 of a `YYYY-MM-DD` date; nil for anything else.
     public static func parseDate(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)

@@ -20,14 +20,22 @@ public struct LedgerWriter: Sendable {
         try append(line: record.jsonLine())
     }
 
+    /// Appends one record and, still holding the lock, hands the file's size before and
+    /// after the append to `whileLocked` (the spend index is kept in step that way).
+    public func append(_ record: LedgerRecord, whileLocked: (_ before: Int64, _ after: Int64) -> Void) throws(LedgerError) {
+        try append(line: record.jsonLine(), whileLocked: whileLocked)
+    }
+
     /// Appends bytes that already form one or more whole lines.
-    public func append(line: [UInt8]) throws(LedgerError) {
+    public func append(line: [UInt8], whileLocked: (_ before: Int64, _ after: Int64) -> Void = { _, _ in }) throws(LedgerError) {
         let descriptor = try open()
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             throw .cannotLock(path: path, reason: SystemError.text(errno))
         }
+        var info = stat()
+        let before = fstat(descriptor, &info) == 0 ? Int64(info.st_size) : -1
         // A writer killed mid-line (or a full disk) can leave the file without a final
         // newline; starting on a fresh line keeps that damage to the one broken line.
         var bytes = line
@@ -45,6 +53,7 @@ public struct LedgerWriter: Sendable {
             if written == 0 { throw .cannotWrite(path: path, reason: SystemError.text(ENOSPC)) }
             offset += written
         }
+        if fstat(descriptor, &info) == 0 { whileLocked(before, Int64(info.st_size)) }
     }
 
     /// Opens for appending, creating what is missing. Read access is asked for so that

@@ -68,6 +68,10 @@ public enum PolicyError: ModelRouteError, Equatable {
     case overMaxCost(estimate: Double, limit: Double)
     /// The worst case cannot be bounded.
     case unboundedCost(reason: String, limit: Double)
+    /// A budget would be broken, and it blocks or has no cheaper route for the call.
+    case overBudget(budget: String, limit: Double, spent: Double, estimate: Double, period: String, resets: String?, downgradedFrom: String?)
+    /// A `fail_closed` budget's shared store cannot be reached.
+    case budgetStoreDown(budget: String, reason: String)
 
     /// The record's `budget` for a refusal by the per-call ceiling.
     public static let maxCostName = "--max-cost"
@@ -80,6 +84,12 @@ public enum PolicyError: ModelRouteError, Equatable {
             return "refused by --max-cost \(Money.format(limit)): the call may cost up to \(Money.format(estimate)) (estimated input tokens, and max_tokens of output on every model it may use); nothing was sent"
         case .unboundedCost(let reason, let limit):
             return "refused by --max-cost \(Money.format(limit)): the call's cost has no bound: \(reason); nothing was sent"
+        case .overBudget(let budget, let limit, let spent, let estimate, let period, let resets, let downgradedFrom):
+            return "refused by budget \(budget): \(Money.format(spent)) spent of \(Money.format(limit)) this \(period), and this call may cost \(Money.format(estimate))"
+                + (downgradedFrom.map { " even downgraded from route \($0)" } ?? "") + (resets.map { "; it resets at \($0)" } ?? "; the window rolls on as older spend leaves it")
+                + "; nothing was sent"
+        case .budgetStoreDown(let budget, let reason):
+            return "refused by budget \(budget) (fail_closed): its shared spend cannot be read: \(reason); nothing was sent"
         }
     }
 }

@@ -25,6 +25,10 @@ public struct RoutingTable: Sendable {
     public var experiment: ExperimentConfig?
     /// The response cache, if the table turns it on.
     public var cache: CacheConfig?
+    /// Spending limits, in file order.
+    public var budgets: [BudgetConfig] = []
+    /// Where budget spend is shared across machines: `"state"`, else the cache's Redis.
+    public var state: RedisLocation?
     /// When the prices were last brought up to date (`"prices_as_of"`, a `YYYY-MM-DD` date).
     public var pricesAsOf: String?
 

@@ -108,7 +108,7 @@ struct TableReader {
     let source: String
     let text: [UInt8]
 
-    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache", "prices_as_of"]
+    static let topLevelKeys = ["version", "default_route", "baseline_model", "keyword_match", "classifier", "providers", "models", "routes", "rules", "experiment", "cache", "prices_as_of", "budgets", "state"]
     static let providerKeys = ["type", "base_url", "api_key_env", "headers", "retry", "timeout_s"]
     static let modelKeys = ["provider", "id", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "mock", "prices", "context_tokens"]
     static let routeKeys = ["model", "fallbacks", "max_tokens", "system", "retry", "checks", "escalate_to", "answer_format", "cache"]
@@ -283,6 +283,12 @@ struct TableReader {
         if let node = named(top, "classifier") { table.classifier = try classifierSource(node) }
         if let node = named(top, "experiment") { table.experiment = try readExperiment(node, models: modelNames, routes: routeNames) }
         if let node = named(top, "cache") { table.cache = try readCache(node) }
+        if let node = named(top, "budgets") { table.budgets = try readBudgets(node, routes: routeNames, models: modelNames) }
+        if let node = named(top, "state") {
+            table.state = try readState(node)
+        } else if case .redis(let location)? = table.cache?.store {
+            table.state = location
+        }
         if let node = named(top, "prices_as_of") {
             let text = try string(node, "prices_as_of")
             guard LedgerTimestamp.parseDate(text) != nil else {

@@ -52,6 +52,17 @@ public enum TableDescription {
             }
         }
         if let experiment = table.experiment { text += "\nExperiment\n  " + ExperimentStage.summary(experiment) + "\n" }
+        if !table.budgets.isEmpty {
+            text += "\nBudgets\n"
+            for budget in table.budgets {
+                var scope: [String] = budget.tags.map { "tag \($0.key)=\($0.value)" }
+                if let routes = budget.routes { scope.append("routes " + routes.joined(separator: ", ")) }
+                if let models = budget.models { scope.append("models " + models.joined(separator: ", ")) }
+                let action = budget.over == .block ? "block" : "downgrade " + budget.downgrade.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: ", ")
+                text += "  \(budget.name): \(Money.format(budget.limitUSD)) a \(budget.period.description)   " + (scope.isEmpty ? "every call" : scope.joined(separator: "; "))
+                    + "   over: \(action)" + (budget.failClosed ? "   fail closed" : "") + "\n"
+            }
+        }
         if let cache = table.cache {
             let ttl = cache.ttlSeconds % 86_400 == 0 ? "\(cache.ttlSeconds / 86_400)d" : "\(cache.ttlSeconds)s"
             text += "\nResponse cache\n  "

@@ -51,7 +51,7 @@ enum RouteCommand: Command {
             EXIT STATUS: 0 answered; 1 answered, but the log could not be written; 64 bad command
             line; 65 prompt not UTF-8; 66 no prompt; 69 the provider refused or failed (after fallbacks);
             75 temporary failure, try again (rate limit, timeout, overload, stream cut short); 77 refused
-            by --max-cost before anything was sent;
+            before anything was sent, by a budget or --max-cost;
             78 bad routing table, difficulty model or missing API key; 130 interrupted (Ctrl-C).
             """)
 
@@ -93,13 +93,29 @@ enum RouteCommand: Command {
         if decision.ask != nil || table.cache == nil { warmUp() }
 
         let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
+        // Budgets count spend in a small index beside the log, kept under the log's lock,
+        // and in Redis when the table shares its state.
+        let spendIndex = table.budgets.isEmpty ? nil : SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone)
+        let shared = table.budgets.isEmpty ? nil : table.state.map { location in
+            SharedSpend(
+                location: location, password: location.passwordEnvironmentVariable.flatMap { context.environment[$0] }.flatMap { $0.isEmpty ? nil : $0 },
+                budgets: table.budgets, zone: context.zone)
+        }
+        let nowMillis = context.nowMillis()
         let append: RecordAppender = customAppend ?? { record in
             do throws(LedgerError) {
-                try LedgerWriter(path: logPath).append(record)
-                return nil
+                if let spendIndex {
+                    try LedgerWriter(path: logPath).append(record) { before, after in spendIndex.add(record, before: before, after: after, nowMillis: nowMillis) }
+                } else {
+                    try LedgerWriter(path: logPath).append(record)
+                }
             } catch {
                 return error
             }
+            if let shared, let failure = shared.add(record, nowMillis: nowMillis) {
+                context.warn("the call's cost was not added to the shared budgets: \(failure.message)")
+            }
+            return nil
         }
         let stdout = context.stdout
         let runner = CallRunner(
@@ -136,6 +152,36 @@ enum RouteCommand: Command {
             if options.explain { for evidence in decision.evidence { context.diagnose("  \(evidence)") } }
         }
 
+        // Budgets: before any network, downgrade or refuse a call that would break one.
+        var budgetVerdict: BudgetStage.Verdict?
+        if !table.budgets.isEmpty {
+            var spent: [String: Double]?
+            var storeDown: (budget: String, reason: String)?
+            if let shared {
+                switch shared.spent(nowMillis: nowMillis) {
+                case .success(let values): spent = values
+                case .failure(let failure):
+                    if let closed = table.budgets.first(where: \.failClosed) {
+                        storeDown = (closed.name, failure.message)
+                    } else {
+                        context.warn("shared budgets are counted on this machine only for this call: \(failure.message)")
+                    }
+                }
+            }
+            if let storeDown {
+                budgetVerdict = .refuse(.budgetStoreDown(budget: storeDown.budget, reason: storeDown.reason), budget: storeDown.budget)
+            } else {
+                let verdict = BudgetStage.decide(
+                    decision, table: table, tags: options.tags, spent: spent ?? spendIndex?.spent(nowMillis: nowMillis) ?? [:], request: request(for:),
+                    nowMillis: nowMillis, zone: context.zone)
+                if case .proceed(let downgraded, let budget) = verdict, let budget {
+                    if options.verbose || options.explain { context.diagnose("budget \(budget): route \(decision.route) downgraded to \(downgraded.route) (model \(downgraded.model))") }
+                    decision = downgraded
+                }
+                budgetVerdict = verdict
+            }
+        }
+
         // The response cache: a hit answers here, with no provider call.
         let cache = CacheStage(table: table, environment: context.environment, offline: options.offline)
         let cacheMode: CacheStage.Mode = options.noCache ? .off : options.refresh ? .refresh : .normal
@@ -160,6 +206,7 @@ enum RouteCommand: Command {
             record.experiment = assignment.experiment
             record.group = assignment.group?.rawValue
             record.responseCache = lookup.recorded
+            if case .proceed(_, let budget)? = budgetVerdict { record.budget = budget }
             return record
         }
         if case .hit(let entry) = lookup {
@@ -174,6 +221,16 @@ enum RouteCommand: Command {
             if options.json { printJSON(hit, content: entry.answer, exitCode: logError?.exitCode ?? .success, to: stdout) }
             if let logError { throw logError }
             return .success
+        }
+        // A budget's refusal: a cache hit (above) cost nothing and was answered.
+        if case .refuse(let refusal, let budget)? = budgetVerdict {
+            var refused = record(of: CallOutcome(model: decision.model, status: .error, error: nil))
+            refused.error = "refused by budget \(budget)"
+            refused.budget = budget
+            refused.offline = options.offline || table.provider(named: table.model(named: decision.model)?.provider ?? "")?.type == .mock
+            if options.json { printJSON(refused, content: "", exitCode: refusal.exitCode, to: stdout) }
+            if let logError = append(refused) { context.warn("the call was not logged: " + logError.message) }
+            throw refusal
         }
         // The per-call ceiling: before any network; a cache hit (above) cost nothing.
         if let limit = options.maxCost,

@@ -1,0 +1,197 @@
+import Foundation
+import ModelRouteTestSupport
+import Synchronization
+import Testing
+
+@testable import ModelRouteKit
+@testable import modelroute
+
+/// An offline table with `budgets` (a JSON array) and fast / mid / power routes.
+func budgetTable(_ budgets: String, top: String = "", unit: Int = 1) -> String {
+    """
+    {"version": 1, "default_route": "power", "baseline_model": "big", \(top)
+     "budgets": \(budgets),
+     "providers": {"offline": {"type": "mock"}},
+     "models": {"small": {"provider": "offline", "input_per_mtok": \(unit), "output_per_mtok": \(unit)},
+                "medium": {"provider": "offline", "input_per_mtok": \(10 * unit), "output_per_mtok": \(10 * unit)},
+                "big": {"provider": "offline", "input_per_mtok": \(100 * unit), "output_per_mtok": \(100 * unit)}},
+     "routes": {"fast": {"model": "small", "max_tokens": 100}, "mid": {"model": "medium", "max_tokens": 100}, "power": {"model": "big", "max_tokens": 100}}}
+    """
+}
+
+@Suite struct BudgetWindowTests {
+    func zone(_ name: String) -> LocalZone { LocalZone(TimeZone(identifier: name) ?? .current) }
+    func millis(_ text: String) -> Int64 { LedgerTimestamp.parse(text) ?? -1 }
+
+    @Test func daysWeeksAndMonthsAreLocalIncludingDaylightSavingChanges() {
+        let utc = zone("UTC")
+        let day = BudgetWindow.current(.day, nowMillis: millis("2026-12-03T13:00:00.000Z"), zone: utc)
+        #expect(day == BudgetWindow(start: millis("2026-12-03T00:00:00.000Z"), end: millis("2026-12-04T00:00:00.000Z")))
+        // 2026-12-03 is a Thursday: the ISO week began on Monday the 1st.
+        let week = BudgetWindow.current(.week, nowMillis: millis("2026-12-03T13:00:00.000Z"), zone: utc)
+        #expect(week == BudgetWindow(start: millis("2026-11-30T00:00:00.000Z"), end: millis("2026-12-07T00:00:00.000Z")))
+        let sunday = BudgetWindow.current(.week, nowMillis: millis("2026-12-06T23:59:59.000Z"), zone: utc)
+        #expect(sunday.start == week.start, "Sunday is the week's last day")
+        let month = BudgetWindow.current(.month, nowMillis: millis("2026-12-31T23:59:00.000Z"), zone: utc)
+        #expect(month == BudgetWindow(start: millis("2026-12-01T00:00:00.000Z"), end: millis("2027-01-01T00:00:00.000Z")))
+        // New York springs forward on 2026-03-08 (a 23-hour day) and falls back on 2026-11-01 (25 hours).
+        let newYork = zone("America/New_York")
+        let spring = BudgetWindow.current(.day, nowMillis: millis("2026-03-08T15:00:00.000Z"), zone: newYork)
+        #expect(spring.start == millis("2026-03-08T05:00:00.000Z") && spring.end == millis("2026-03-09T04:00:00.000Z"))
+        let autumn = BudgetWindow.current(.day, nowMillis: millis("2026-11-01T15:00:00.000Z"), zone: newYork)
+        #expect(autumn.start == millis("2026-11-01T04:00:00.000Z") && autumn.end == millis("2026-11-02T05:00:00.000Z"))
+        // Just before local midnight in Berlin is still the last day of March.
+        let berlin = BudgetWindow.current(.month, nowMillis: millis("2026-03-31T21:59:00.000Z"), zone: zone("Europe/Berlin"))
+        #expect(berlin.start == millis("2026-02-28T23:00:00.000Z") && berlin.end == millis("2026-03-31T22:00:00.000Z"))
+        let rolling = BudgetWindow.current(.rolling(seconds: 86_400), nowMillis: millis("2026-12-03T13:30:00.000Z"), zone: utc)
+        #expect(rolling == BudgetWindow(start: millis("2026-12-02T13:00:00.000Z"), end: nil), "rolling windows count whole hours")
+    }
+}
+
+@Suite struct BudgetDecisionTests {
+    func decide(_ budgets: String, route: String = "power", tags: [(key: String, value: String)] = [], spent: [String: Double]) throws -> BudgetStage.Verdict {
+        let table = try RoutingTableLoader.load(json: Array(budgetTable(budgets).utf8), source: "b.json")
+        let model = try #require(table.route(named: route)).model
+        let decision = RoutingDecision(route: route, model: model, reason: .defaultRoute, evidence: [], features: PromptMeasurements())
+        return BudgetStage.decide(
+            decision, table: table, tags: tags, spent: spent, request: { ChatRequest(prompt: "hi", maxTokens: $0?.maxTokens) },
+            nowMillis: 1_795_000_000_000, zone: LocalZone(TimeZone(identifier: "UTC") ?? .current))
+    }
+
+    /// The route a verdict calls, or "refused by NAME".
+    func outcome(_ verdict: BudgetStage.Verdict) -> String {
+        switch verdict {
+        case .proceed(let decision, let budget): return decision.route + (budget.map { " (\($0))" } ?? "")
+        case .refuse(_, let budget): return "refused by \(budget)"
+        }
+    }
+
+    @Test func downgradeChainsBlocksScopesAndTheStrictestWins() throws {
+        // Estimates of "hi" (1 token) with 100 output tokens: power $0.0101, mid $0.00101, fast $0.000101.
+        let chain = #"[{"name": "d", "limit_usd": 0.005, "period": "day", "downgrade": {"power": "mid", "mid": "fast"}}]"#
+        #expect(outcome(try decide(chain, spent: [:])) == "mid (d)")
+        #expect(outcome(try decide(chain, spent: ["d": 0.0045])) == "fast (d)", "downgraded again while it still breaks the limit")
+        #expect(outcome(try decide(chain, spent: ["d": 0.00499])) == "refused by d", "fast has no downgrade entry")
+        #expect(outcome(try decide(chain, route: "fast", spent: [:])) == "fast")
+        let block = #"[{"name": "b", "limit_usd": 0.005, "period": "day", "over": "block"}]"#
+        #expect(outcome(try decide(block, spent: [:])) == "refused by b")
+        #expect(outcome(try decide(block, route: "mid", spent: [:])) == "mid")
+        let scoped = #"[{"name": "team", "limit_usd": 0.001, "period": "week", "tags": {"team": "search"}, "over": "block"}, {"name": "routes", "limit_usd": 0.001, "period": "month", "routes": ["mid"], "over": "block"}, {"name": "models", "limit_usd": 0.001, "period": "24h", "models": ["small"], "over": "block"}]"#
+        #expect(outcome(try decide(scoped, tags: [("team", "search"), ("env", "ci")], spent: [:])) == "refused by team")
+        #expect(outcome(try decide(scoped, spent: [:])) == "power", "a call without the tag is not in the team's scope")
+        #expect(outcome(try decide(scoped, tags: [("team", "ads")], spent: [:])) == "power", "another team's call is not in scope")
+        #expect(outcome(try decide(scoped, route: "mid", spent: [:])) == "refused by routes")
+        #expect(outcome(try decide(scoped, route: "fast", spent: ["models": 0.00095])) == "refused by models")
+        let several = #"[{"name": "soft", "limit_usd": 0.005, "period": "day", "downgrade": {"power": "mid"}}, {"name": "hard", "limit_usd": 0.0005, "period": "day", "over": "block", "routes": ["mid"]}]"#
+        #expect(outcome(try decide(several, spent: [:])) == "refused by hard", "the downgrade lands on a route another budget blocks: the strictest wins")
+    }
+
+    @Test func badBudgetsAreClearErrors() {
+        func error(_ budgets: String) -> String {
+            do {
+                _ = try RoutingTableLoader.load(json: Array(budgetTable(budgets).utf8), source: "b.json")
+                return ""
+            } catch { return error.message }
+        }
+        #expect(error(#"[{"name": "x", "limit_usd": 1, "period": "fortnight"}]"#).contains("expected \"day\", \"week\""))
+        #expect(error(#"[{"name": "x", "limit_usd": 0, "period": "day"}]"#).contains("above 0"))
+        #expect(error(#"[{"name": "x", "limit_usd": 1, "period": "day", "downgrade": {"powr": "mid"}}]"#).contains("did you mean \"power\"?"))
+        #expect(error(#"[{"name": "x", "limit_usd": 1, "period": "day", "downgrade": {"power": "mid", "mid": "power"}}]"#).contains("the downgrades loop"))
+        #expect(error(#"[{"name": "x", "limit_usd": 1, "period": "day", "over": "stop"}]"#).contains("expected \"downgrade\" or \"block\""))
+        #expect(error(#"[{"name": "x", "limit_usd": 1, "period": "day"}, {"name": "x", "limit_usd": 2, "period": "week"}]"#).contains("duplicate budget name"))
+    }
+}
+
+@Suite struct BudgetCallTests {
+    @Test func theOfflineCallsDowngradeThenRefuseAndTheIndexComesBackFromTheLog() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        // At these prices "hi" may cost $1.01 on power, $0.101 on mid, $0.0101 on fast (100
+        // output tokens), and costs about $0.0006 offline: fast stays under the limit for three calls.
+        let routes = try directory.write("routes.json", budgetTable(#"[{"name": "daily", "limit_usd": 0.0115, "period": "day", "downgrade": {"power": "mid", "mid": "fast"}}]"#, unit: 100))
+        let log = directory.path + "/usage.jsonl"
+        func call() async -> CLIResult { await runCLI(["--routes", routes, "--offline", "--log", log, "hi"]) }
+        var statuses: [Int32] = []
+        for _ in 0..<6 { statuses.append(await call().status) }
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.contains(#""route":"fast","rule":"default","model":"small""#) == true && lines.first?.contains(#""budget":"daily""#) == true, "\(lines.first ?? "")")
+        #expect(statuses == [0, 0, 0, 77, 77, 77], "downgraded power → mid → fast, then refused")
+        let refused = try #require(lines.first { $0.contains(#""status":"error""#) })
+        #expect(refused.contains(#""budget":"daily""#) && refused.contains(#""cost_usd":0,"#) && refused.contains(#""error":"refused by budget daily""#))
+        let index = SpendIndex(logPath: log, budgets: try RoutingTableLoader.load(json: Array(try String(contentsOfFile: routes, encoding: .utf8).utf8), source: routes).budgets, zone: LocalZone(TimeZone(identifier: "UTC") ?? .current))
+        let now = Int64(1_795_000_000_000)
+        let before = index.spent(nowMillis: now)["daily"] ?? -1
+        #expect(before > 0 && FileManager.default.fileExists(atPath: log + ".spend"))
+        // Deleting the index loses nothing.
+        try FileManager.default.removeItem(atPath: log + ".spend")
+        #expect(index.spent(nowMillis: now)["daily"] == before)
+        // A record appended by a writer that does not keep the index (another tool, an older modelroute).
+        var foreign = try LedgerRecord.decode(line: Array(lines[0].utf8))
+        foreign.costUSD = 0.0001
+        try LedgerWriter(path: log).append(foreign)
+        #expect(abs((index.spent(nowMillis: now)["daily"] ?? 0) - (before + 0.0001)) < 1e-12, "an index behind the log is rebuilt from it")
+        let status = await runCLI(["budget", "--routes", routes, "--log", log, "--json"])
+        #expect(status.stdout.contains(#""name":"daily""#) && status.stdout.contains(#""refusals":"#), "\(status.stdout)")
+    }
+
+    @Test func concurrentCallsNearTheLimitOvershootByNoMoreThanTheCallsInFlight() async throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        // fast may cost $0.0101 a call, and costs about $0.0006: alone, three calls fit.
+        let routes = try directory.write("routes.json", budgetTable(#"[{"name": "cap", "limit_usd": 0.0115, "period": "day", "over": "block"}]"#, unit: 100))
+        let log = directory.path + "/usage.jsonl"
+        let script = #"for i in 1 2 3 4 5; do "$0" --routes "$1" --log "$2" --offline --route fast "call $i" > /dev/null 2>&1; done; exit 0"#
+        var workers: [Process] = []
+        for _ in 0..<8 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script, binary, routes, log]
+            process.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin", "TZ": "UTC"]
+            try process.run()
+            workers.append(process)
+        }
+        let started = workers
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                for process in started { process.waitUntilExit() }
+                continuation.resume()
+            }.start()
+        }
+        let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try LedgerRecord.decode(line: Array($0.utf8)) }
+        #expect(records.count == 40)
+        let spent = records.reduce(0) { $0 + $1.costUSD }
+        #expect(records.contains { $0.status == .error && $0.budget == "cap" }, "the limit was reached")
+        let ok = records.filter { $0.status == .ok }.count
+        #expect(ok >= 3 && ok <= 3 + 8, "at most one more call per process in flight: \(ok)")
+        #expect(spent <= 0.0115 + 8 * 0.0101, "over by at most one estimate per process in flight: \(spent)")
+    }
+
+    @Test func budgetsAreSharedThroughRedisAndAStoreThatIsDownFailsOpenUnlessClosed() async throws {
+        let binary = try #require(builtProduct("modelroute"))
+        let redis = try RedisTestServer()
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let routes = try directory.write("routes.json", budgetTable(#"[{"name": "fleet", "limit_usd": 0.0115, "period": "day", "over": "block"}]"#, top: #""state": {"url": "\#(redis.url())", "timeout_ms": 300},"#, unit: 100))
+        func call(_ machine: String) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await runProductOffPool(binary, ["--routes", routes, "--log", directory.path + "/\(machine).jsonl", "--offline", "--route", "fast", "hello"], environment: ["HOME": directory.path, "PATH": "/usr/bin:/bin"])
+        }
+        var statuses: [Int32] = []
+        for index in 0..<8 { statuses.append(try await call(index % 2 == 0 ? "a" : "b").status) }
+        // The first calls fill the shared budget, whichever machine makes them; then both are refused.
+        let answered = statuses.prefix { $0 == 0 }.count
+        #expect(answered >= 2 && statuses.dropFirst(answered).allSatisfy { $0 == 77 }, "\(statuses)")
+        let a = try String(contentsOfFile: directory.path + "/a.jsonl", encoding: .utf8).split(separator: "\n").filter { $0.contains(#""status":"ok""#) }.count
+        let b = try String(contentsOfFile: directory.path + "/b.jsonl", encoding: .utf8).split(separator: "\n").filter { $0.contains(#""status":"ok""#) }.count
+        // Machine b alone spent one call's worth, far from the limit, and was refused all the same.
+        #expect(a >= 1 && b >= 1 && a + b == answered, "neither machine's own log holds the whole spend: \(a) + \(b)")
+        let bRefused = try String(contentsOfFile: directory.path + "/b.jsonl", encoding: .utf8).contains(#""error":"refused by budget fleet""#)
+        #expect(bRefused)
+        redis.stop()
+        let open = try await call("c")
+        #expect(open.status == 0 && open.stderr.contains("counted on this machine only"), "\(open.stderr)")
+        let closedRoutes = try directory.write("closed.json", budgetTable(#"[{"name": "fleet", "limit_usd": 5, "period": "day", "fail_closed": true}]"#, top: #""state": {"url": "\#(redis.url())", "timeout_ms": 300},"#))
+        let closed = try await runProductOffPool(binary, ["--routes", closedRoutes, "--log", directory.path + "/d.jsonl", "--offline", "hello"], environment: ["HOME": directory.path, "PATH": "/usr/bin:/bin"])
+        #expect(closed.status == 77 && closed.stderr.contains("fail_closed"), "\(closed.stderr)")
+    }
+}
