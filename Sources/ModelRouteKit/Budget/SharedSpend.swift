@@ -17,6 +17,12 @@ public final class SharedSpend: Sendable {
         self.zone = zone
     }
 
+    /// The table's shared budget store (`state`, or the cache's Redis); nil without budgets or one.
+    public convenience init?(table: RoutingTable, environment: [String: String], zone: LocalZone) {
+        guard !table.budgets.isEmpty, let location = table.state else { return nil }
+        self.init(location: location, password: location.password(in: environment), budgets: table.budgets, zone: zone)
+    }
+
     public var location: String { session.redis.display }
 
     func key(_ budget: BudgetConfig, bucket: Int64) -> [UInt8] { Array((SharedSpend.prefix + budget.name + ":" + String(bucket)).utf8) }

@@ -152,6 +152,24 @@ public struct SpendIndex: Sendable {
         return LedgerTimestamp.parse(String(decoding: UnsafeBufferPointer(rebasing: line[start..<(start + 24)]), as: UTF8.self))
     }
 
+    /// The calls each budget downgraded and refused in its current window, from the records
+    /// that name it (read line by line; records before every window are skipped on their time).
+    public func actions(nowMillis: Int64) -> [String: (downgrades: Int, refusals: Int)] {
+        let windows = Dictionary(uniqueKeysWithValues: budgets.map { ($0.name, BudgetWindow.current($0.period, nowMillis: nowMillis, zone: zone).start) })
+        let earliest = windows.values.min() ?? nowMillis
+        var result: [String: (downgrades: Int, refusals: Int)] = [:]
+        LogLines.forEach(path: logPath, upTo: SpendIndex.size(of: logPath)) { line in
+            if let millis = SpendIndex.leadingTimestamp(line), millis < earliest { return }
+            guard let record = try? LedgerRecord.decode(line: line), let name = record.budget, let start = windows[name],
+                let millis = LedgerTimestamp.parse(record.timestamp), millis >= start
+            else { return }
+            var counts = result[name] ?? (0, 0)
+            if record.status == .error && (record.error ?? "").hasPrefix("refused") { counts.refusals += 1 } else { counts.downgrades += 1 }
+            result[name] = counts
+        }
+        return result
+    }
+
     /// A file's size; 0 when it does not exist.
     static func size(of path: String) -> Int64 {
         var info = stat()

@@ -59,8 +59,7 @@ public struct CacheStage: Sendable {
             case .local(let directory):
                 return LocalStore(root: LocalStore.root(directory: directory, environment: environment), maxBytes: config.maxBytes)
             case .redis(let location):
-                let password = location.passwordEnvironmentVariable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-                return RedisStore(location: location, password: password)
+                return RedisStore(location: location, password: location.password(in: environment))
             }
         }
     }

@@ -40,6 +40,11 @@ public struct RedisLocation: Sendable, Equatable {
     /// Seconds to wait for Redis before going on uncached (`"timeout_ms"`, default 200 ms).
     public var timeoutSeconds: Double
 
+    /// The password from the variable `password_env` names; nil when none is named, or it is unset or empty.
+    public func password(in environment: [String: String]) -> String? {
+        passwordEnvironmentVariable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The URL without secrets, for messages.
     public var display: String { "redis://\(user.map { $0 + "@" } ?? "")\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" }
 

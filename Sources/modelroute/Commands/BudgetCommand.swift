@@ -27,11 +27,10 @@ enum BudgetCommand: Command {
         }
         let logPath = LedgerLocation.resolve(explicitPath: arguments.value("log"), environment: context.environment)
         let now = context.nowMillis()
-        var spent = SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone).spent(nowMillis: now)
+        let index = SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone)
+        var spent = index.spent(nowMillis: now)
         var source = "the log's spend index"
-        if let location = table.state {
-            let shared = SharedSpend(
-                location: location, password: location.passwordEnvironmentVariable.flatMap { context.environment[$0] }, budgets: table.budgets, zone: context.zone)
+        if let shared = SharedSpend(table: table, environment: context.environment, zone: context.zone) {
             switch shared.spent(nowMillis: now) {
             case .success(let values):
                 spent = values
@@ -39,18 +38,10 @@ enum BudgetCommand: Command {
             case .failure(let failure): context.warn("shared spend unavailable, showing this machine's: \(failure.message)")
             }
         }
-        // What each budget did in its window, from the records that name it.
-        var downgrades: [String: Int] = [:]
-        var refusals: [String: Int] = [:]
+        let actions = index.actions(nowMillis: now)
+        let downgrades = actions.mapValues(\.downgrades)
+        let refusals = actions.mapValues(\.refusals)
         let windows = Dictionary(uniqueKeysWithValues: table.budgets.map { ($0.name, BudgetWindow.current($0.period, nowMillis: now, zone: context.zone)) })
-        if let bytes = try? FileReader.readAll(path: logPath) {
-            for line in bytes.split(separator: 10) {
-                guard let record = try? LedgerRecord.decode(line: Array(line)), let name = record.budget, let window = windows[name],
-                    let millis = LedgerTimestamp.parse(record.timestamp), millis >= window.start
-                else { continue }
-                if record.status == .error && (record.error ?? "").hasPrefix("refused") { refusals[name, default: 0] += 1 } else { downgrades[name, default: 0] += 1 }
-            }
-        }
         if arguments.flag("json") {
             var json = JSONWriter(reservingCapacity: 512)
             json.beginObject()

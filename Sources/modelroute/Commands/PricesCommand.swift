@@ -68,7 +68,7 @@ enum PricesCommand: Command {
         } catch {
             throw PriceImportInputError(message: "cannot read \(table.source): \(error.reason)")
         }
-        let today = LedgerTimestamp.dateString(days: LedgerTimestamp.floorDiv(context.nowMillis() + Int64(context.zone.secondsFromGMT(atEpochSeconds: context.nowMillis() / 1000)) * 1000, 86_400_000))
+        let today = String(LedgerTimestamp.localString(epochMilliseconds: context.nowMillis(), zone: context.zone).prefix(10))
         guard let rewritten = PriceImport.rewrite(original, matches: matches, date: today) else {
             throw PriceImportInputError(message: "\(table.source) could not be rewritten")
         }

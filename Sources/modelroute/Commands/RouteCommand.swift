@@ -96,11 +96,7 @@ enum RouteCommand: Command {
         // Budgets count spend in a small index beside the log, kept under the log's lock,
         // and in Redis when the table shares its state.
         let spendIndex = table.budgets.isEmpty ? nil : SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone)
-        let shared = table.budgets.isEmpty ? nil : table.state.map { location in
-            SharedSpend(
-                location: location, password: location.passwordEnvironmentVariable.flatMap { context.environment[$0] }.flatMap { $0.isEmpty ? nil : $0 },
-                budgets: table.budgets, zone: context.zone)
-        }
+        let shared = SharedSpend(table: table, environment: context.environment, zone: context.zone)
         let nowMillis = context.nowMillis()
         let append: RecordAppender = customAppend ?? { record in
             do throws(LedgerError) {
