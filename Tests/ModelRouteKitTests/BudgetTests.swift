@@ -205,3 +205,158 @@ func budgetTable(_ budgets: String, top: String = "", unit: Int = 1) -> String {
         #expect(closed.status == 77 && closed.stderr.contains("fail_closed"), "\(closed.stderr)")
     }
 }
+
+@Suite struct SpendIndexTests {
+    let utc = LocalZone(TimeZone(identifier: "UTC") ?? .current)
+    /// 2026-12-03T01:00:00Z; the generated records run from 2026-12-02T22:00Z for about three hours.
+    let now = LedgerTimestamp.parse("2026-12-03T01:00:00.000Z") ?? 0
+
+    /// Budgets of every period and scope, crossing the records' span.
+    var budgets: [BudgetConfig] {
+        [
+            BudgetConfig(name: "day-search", limitUSD: 1, period: .day, tags: [("team", "search")]),
+            BudgetConfig(name: "2h-power", limitUSD: 1, period: .rolling(seconds: 7200), routes: ["power"]),
+            BudgetConfig(name: "month-models", limitUSD: 1, period: .month, models: ["gpt-4.1", "claude-sonnet-4-5"]),
+            BudgetConfig(name: "week-staging-fast", limitUSD: 1, period: .week, tags: [("env", "staging")], routes: ["fast"]),
+            BudgetConfig(name: "day-cafe", limitUSD: 1, period: .day, tags: [("team", "naïve café")]),
+            BudgetConfig(name: "all-day", limitUSD: 1, period: .day),
+        ]
+    }
+
+    /// A log of generated records, some of them laid out differently from the writer (which
+    /// the fast scanner declines and the general decoder reads), some older than every window.
+    func writeLog(_ path: String) throws -> [LedgerRecord] {
+        var generator = LedgerLogGenerator(seed: 11, exotic: true, start: (LedgerTimestamp.parse("2026-12-02T22:00:00.000Z") ?? 0))
+        var old = LedgerLogGenerator(seed: 12, start: (LedgerTimestamp.parse("2026-10-01T00:00:00.000Z") ?? 0))
+        var records: [LedgerRecord] = []
+        var bytes: [UInt8] = []
+        for index in 0..<5000 {
+            let record = index % 10 == 0 ? old.next() : generator.next()
+            records.append(record)
+            var line = record.jsonLine()
+            if index % 7 == 0, line.first == UInt8(ascii: "{") { line.insert(UInt8(ascii: " "), at: 1) }
+            bytes += line
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return records
+    }
+
+    /// Each budget's spend counted the plain way: every record decoded, every budget asked.
+    func reference(_ records: [LedgerRecord], _ budgets: [BudgetConfig]) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for budget in budgets {
+            let window = BudgetWindow.current(budget.period, nowMillis: now, zone: utc)
+            result[budget.name] = records.filter { record in
+                let millis = LedgerTimestamp.parse(record.timestamp) ?? 0
+                return millis >= window.start && budget.applies(route: record.route, model: record.model, tags: record.tags)
+            }.reduce(0) { $0 + $1.costUSD }
+        }
+        return result
+    }
+
+    func expectClose(_ actual: [String: Double], _ expected: [String: Double], _ comment: Comment) {
+        #expect(actual.keys.sorted() == expected.keys.sorted(), comment)
+        for (name, value) in expected {
+            #expect(abs((actual[name] ?? -1) - value) < 1e-9, "\(comment): \(name) \(actual[name] ?? -1) ≠ \(value)")
+        }
+    }
+
+    @Test func theRebuildCountsWhatTheGeneralDecoderCountsOnEveryScopeAndPeriod() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = directory.path + "/usage.jsonl"
+        let records = try writeLog(log)
+        let expected = reference(records, budgets)
+        #expect(expected.values.allSatisfy { $0 > 0 }, "every budget has something to count: \(expected)")
+        #expect((expected["all-day"] ?? 0) < records.reduce(0) { $0 + $1.costUSD }, "some records are outside the day")
+        expectClose(SpendIndex(logPath: log, budgets: budgets, zone: utc).spent(nowMillis: now), expected, "rebuilt")
+        // Budgets naming more tag keys than the fast scanner carries are counted by the decoder alone.
+        let keys = ["team", "env", "user", "note", "k5", "k6", "k7", "k8", "k9"]
+        let many = keys.enumerated().map { BudgetConfig(name: "tag-\($0.offset)", limitUSD: 1, period: .month, tags: [($0.element, $0.element == "env" ? "production" : "search")]) }
+        expectClose(SpendIndex(logPath: log, budgets: many, zone: utc).spent(nowMillis: now), reference(records, many), "nine tag keys")
+    }
+
+    @Test func anIndexBehindTheLogCatchesUpAndARewrittenLogIsReadAgain() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = directory.path + "/usage.jsonl"
+        var records = try writeLog(log)
+        let index = SpendIndex(logPath: log, budgets: budgets, zone: utc)
+        _ = index.spent(nowMillis: now)
+        // Another writer appends without touching the index: only the new lines are read.
+        var generator = LedgerLogGenerator(seed: 13, start: (LedgerTimestamp.parse("2026-12-03T00:30:00.000Z") ?? 0))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        for _ in 0..<50 {
+            let record = generator.next()
+            records.append(record)
+            handle.write(Data(record.jsonLine()))
+        }
+        try handle.close()
+        expectClose(index.spent(nowMillis: now), reference(records, budgets), "caught up")
+        let caughtUp = try #require(index.read())
+        #expect(caughtUp.logBytes == SpendIndex.size(of: log))
+        // The log replaced by a longer one with other contents: the index's tail no longer
+        // matches, so the whole log is read again rather than only what lies past the old size.
+        var other = LedgerLogGenerator(seed: 14, start: (LedgerTimestamp.parse("2026-12-03T00:00:00.000Z") ?? 0))
+        let replacement = (0..<6000).map { _ in other.next() }
+        try Data(replacement.flatMap { $0.jsonLine() }).write(to: URL(fileURLWithPath: log))
+        #expect(SpendIndex.size(of: log) > caughtUp.logBytes)
+        expectClose(index.spent(nowMillis: now), reference(replacement, budgets), "rewritten")
+    }
+
+    @Test func downgradesAndRefusalsAreCountedFromTheRecordsThatNameTheBudget() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = directory.path + "/usage.jsonl"
+        var generator = LedgerLogGenerator(seed: 21, exotic: true, start: (LedgerTimestamp.parse("2026-12-02T23:00:00.000Z") ?? 0))
+        var bytes: [UInt8] = []
+        var expected: [String: (downgrades: Int, refusals: Int)] = [:]
+        for index in 0..<3000 {
+            var record = generator.next()
+            if index % 5 == 0 {
+                record.budget = index % 2 == 0 ? "day-search" : "all-day"
+                if index % 3 == 0 {
+                    record.status = .error
+                    record.error = "refused by budget \(record.budget ?? "")"
+                    record.costUSD = 0
+                } else {
+                    record.status = .ok
+                    record.error = nil
+                }
+                // The day starts at midnight: earlier records count for nobody.
+                if (LedgerTimestamp.parse(record.timestamp) ?? 0) >= (LedgerTimestamp.parse("2026-12-03T00:00:00.000Z") ?? 0), let name = record.budget {
+                    var counts = expected[name] ?? (0, 0)
+                    if record.status == .error { counts.refusals += 1 } else { counts.downgrades += 1 }
+                    expected[name] = counts
+                }
+            }
+            var line = record.jsonLine()
+            if index % 7 == 0 { line.insert(UInt8(ascii: " "), at: 1) }  // read by the general decoder
+            bytes += line
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: log))
+        let actions = SpendIndex(logPath: log, budgets: budgets, zone: utc).actions(nowMillis: now)
+        #expect((expected["day-search"]?.refusals ?? 0) > 0 && (expected["all-day"]?.downgrades ?? 0) > 0)
+        #expect(actions.keys.sorted() == expected.keys.sorted())
+        for (name, counts) in expected {
+            #expect(actions[name]?.downgrades == counts.downgrades && actions[name]?.refusals == counts.refusals, "\(name): \(String(describing: actions[name])) ≠ \(counts)")
+        }
+    }
+
+    @Test func aNeedleIsFoundWhereverItsAnchorFalls() {
+        func found(_ line: String, _ needle: String, anchor: Int) -> Bool {
+            let bytes = Array(line.utf8)
+            return bytes.withUnsafeBufferPointer { SpendIndex.contains($0, Array(needle.utf8), anchor: anchor) }
+        }
+        let needle = #""budget":""#
+        #expect(found(#""budget":"x""#, needle, anchor: 5), "at the start")
+        #expect(found(#"{"a":1,"budget":""#, needle, anchor: 5), "at the very end")
+        #expect(found(#"gggg"budgeg"budget":"daily""#, needle, anchor: 5), "after anchors that do not match")
+        #expect(!found(#"{"budget":null}"#, needle, anchor: 5))
+        #expect(!found(#"{"budget":"#, needle, anchor: 5), "cut short")
+        #expect(!found("g", needle, anchor: 5), "shorter than the needle")
+        #expect(!found("", needle, anchor: 5))
+        for anchor in 0..<needle.utf8.count { #expect(found("xx" + needle + "yy", needle, anchor: anchor), "anchor \(anchor)") }
+    }
+}

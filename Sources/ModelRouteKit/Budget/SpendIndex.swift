@@ -5,15 +5,20 @@ import Glibc
 
 /// The spend so far of each budget, kept beside the log (`usage.jsonl.spend`) so that a
 /// budget check reads a few hundred bytes instead of the whole log. It is updated under the
-/// log's lock with each append (`add`), and rebuilt from the log when it is missing,
-/// unreadable, of another version, made for other budgets, or older than the log (another
-/// process appended without updating it): deleting it loses nothing.
+/// log's lock with each append (`add`). When the log has grown past it (another process
+/// appended without updating it) it catches up by reading only the new lines, provided the
+/// bytes it last saw at the log's end are still there; otherwise (missing, unreadable, of
+/// another version, made for other budgets, or the log rewritten) it is rebuilt from the
+/// whole log: deleting it loses nothing.
 ///
 /// Calendar periods keep one bucket (the current period's start); rolling windows keep
 /// hourly buckets, so a rolling window counts whole hours.
 public struct SpendIndex: Sendable {
     /// The index format's version.
-    public static let version = 1
+    public static let version = 2
+
+    /// How many bytes before `logBytes` the index keeps, to tell a grown log from a rewritten one.
+    static let tailLength = 64
 
     public let logPath: String
     public let budgets: [BudgetConfig]
@@ -27,9 +32,11 @@ public struct SpendIndex: Sendable {
         self.zone = zone
     }
 
-    /// What the index holds: the log's size it reflects, and buckets per budget.
+    /// What the index holds: the log's size it reflects, a hash of the log's last bytes
+    /// before that size, and buckets per budget.
     struct State: Equatable {
         var logBytes: Int64
+        var tail: String
         var buckets: [String: [Int64: Double]]
     }
 
@@ -56,7 +63,7 @@ public struct SpendIndex: Sendable {
     public func add(_ record: LedgerRecord, before: Int64, after: Int64, nowMillis: Int64) {
         guard var state = read(), state.logBytes == before else {
             // Missing, or behind the log: the log (which now holds this record) tells all.
-            save(rebuild(nowMillis: nowMillis, logBytes: after))
+            save(update(read(), nowMillis: nowMillis, logBytes: after))
             return
         }
         let millis = LedgerTimestamp.parse(record.timestamp) ?? nowMillis
@@ -65,23 +72,37 @@ public struct SpendIndex: Sendable {
             state.buckets[budget.name, default: [:]][bucket, default: 0] += record.costUSD
         }
         state.logBytes = after
+        state.tail = Self.tail(of: logPath, before: after)
         save(prune(state, nowMillis: nowMillis))
     }
 
-    /// The index, rebuilt if it cannot be used.
+    /// The index, caught up or rebuilt if it is behind or cannot be used.
     func load(nowMillis: Int64) -> State {
         let logBytes = Self.size(of: logPath)
-        if let state = read(), state.logBytes == logBytes { return state }
-        let state = rebuild(nowMillis: nowMillis, logBytes: logBytes)
+        let saved = read()
+        if let saved, saved.logBytes == logBytes { return saved }
+        let state = update(saved, nowMillis: nowMillis, logBytes: logBytes)
         save(state)
         return state
+    }
+
+    /// `state` caught up to `logBytes` when the log only grew since it was saved; otherwise
+    /// the index rebuilt from the log.
+    func update(_ state: State?, nowMillis: Int64, logBytes: Int64) -> State {
+        guard let state, state.logBytes < logBytes, state.tail == Self.tail(of: logPath, before: state.logBytes) else {
+            return rebuild(nowMillis: nowMillis, logBytes: logBytes)
+        }
+        var counter = SpendCounter(budgets: budgets, zone: zone, nowMillis: nowMillis, buckets: state.buckets)
+        LogLines.forEach(path: logPath, from: state.logBytes, upTo: logBytes) { counter.add(line: $0) }
+        return prune(State(logBytes: logBytes, tail: Self.tail(of: logPath, before: logBytes), buckets: counter.buckets), nowMillis: nowMillis)
     }
 
     /// Reads the index file; nil when it is missing or not this version for these budgets.
     func read() -> State? {
         guard let bytes = try? FileReader.readAll(path: indexPath), let node = try? JSONParser.parse(bytes),
             node["v"]?.intValue == SpendIndex.version, node["signature"]?.stringValue == signature,
-            let logBytes = node["log_bytes"]?.intValue, case .object(let members)? = node["budgets"]?.value
+            let logBytes = node["log_bytes"]?.intValue, logBytes >= 0, let tail = node["tail"]?.stringValue,
+            case .object(let members)? = node["budgets"]?.value
         else { return nil }
         var buckets: [String: [Int64: Double]] = [:]
         for member in members {
@@ -92,7 +113,7 @@ public struct SpendIndex: Sendable {
                 buckets[member.key, default: [:]][Int64(start)] = spend
             }
         }
-        return State(logBytes: Int64(logBytes), buckets: buckets)
+        return State(logBytes: Int64(logBytes), tail: tail, buckets: buckets)
     }
 
     /// Writes the index (atomically; a failure only means the next check rebuilds it).
@@ -102,6 +123,7 @@ public struct SpendIndex: Sendable {
         json.key("v"); json.int(SpendIndex.version)
         json.key("signature"); json.string(signature)
         json.key("log_bytes"); json.int(Int(state.logBytes))
+        json.key("tail"); json.string(state.tail)
         json.key("budgets"); json.beginObject()
         for name in state.buckets.keys.sorted() {
             json.key(name); json.beginArray()
@@ -127,39 +149,44 @@ public struct SpendIndex: Sendable {
 
     /// The index made from the log: every record inside a budget's window, in its scope.
     func rebuild(nowMillis: Int64, logBytes: Int64) -> State {
-        var state = State(logBytes: logBytes, buckets: [:])
-        let starts = Dictionary(uniqueKeysWithValues: budgets.map { ($0.name, BudgetWindow.current($0.period, nowMillis: nowMillis, zone: zone).start) })
-        let earliest = starts.values.min() ?? nowMillis
-        LogLines.forEach(path: logPath, upTo: logBytes) { line in
-            // Records before every window are skipped on their time alone, without decoding.
-            if let millis = SpendIndex.leadingTimestamp(line), millis < earliest { return }
-            guard let record = try? LedgerRecord.decode(line: line), let millis = LedgerTimestamp.parse(record.timestamp), millis >= earliest else { return }
-            for budget in budgets where millis >= (starts[budget.name] ?? 0) && budget.applies(route: record.route, model: record.model, tags: record.tags) {
-                let bucket = BudgetWindow.bucket(budget.period, millis: millis, zone: zone)
-                state.buckets[budget.name, default: [:]][bucket, default: 0] += record.costUSD
-            }
-        }
-        return state
+        var counter = SpendCounter(budgets: budgets, zone: zone, nowMillis: nowMillis)
+        LogLines.forEach(path: logPath, upTo: logBytes) { counter.add(line: $0) }
+        return State(logBytes: logBytes, tail: Self.tail(of: logPath, before: logBytes), buckets: counter.buckets)
+    }
+
+    /// The SHA-256 (hex) of the up to `tailLength` bytes of `path` before offset `end` ("" when unreadable).
+    static func tail(of path: String, before end: Int64) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return "" }
+        defer { close(descriptor) }
+        let start = max(0, end - Int64(tailLength))
+        var bytes = [UInt8](repeating: 0, count: Int(end - start))
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(start)) }
+        return count == bytes.count ? SHA256.hexDigest(of: bytes) : ""
     }
 
     /// The `ts` of a line as the writer lays it out (`{"v":N,"ts":"…"`), or nil.
     static func leadingTimestamp(_ line: UnsafeBufferPointer<UInt8>) -> Int64? {
-        let prefix = Array("{\"v\":".utf8)
-        guard line.count > 40, line.starts(with: prefix) else { return nil }
-        // `{"v":2,"ts":"` is 13 bytes; the time is the 24 bytes after it.
-        let start = 13
-        guard line[5] >= 48, line[5] <= 57, line[start - 1] == UInt8(ascii: "\""), line[start + 24] == UInt8(ascii: "\"") else { return nil }
-        return LedgerTimestamp.parse(String(decoding: UnsafeBufferPointer(rebasing: line[start..<(start + 24)]), as: UTF8.self))
+        guard let base = line.baseAddress else { return nil }
+        var cursor = Cursor(p: base, end: base + line.count)
+        guard cursor.literal("{\"v\":2,\"ts\":") || cursor.literal("{\"v\":1,\"ts\":") else { return nil }
+        return cursor.timestamp()
     }
 
     /// The calls each budget downgraded and refused in its current window, from the records
-    /// that name it (read line by line; records before every window are skipped on their time).
+    /// that name it (read line by line; records before every window, or naming no budget, are
+    /// skipped without decoding).
     public func actions(nowMillis: Int64) -> [String: (downgrades: Int, refusals: Int)] {
         let windows = Dictionary(uniqueKeysWithValues: budgets.map { ($0.name, BudgetWindow.current($0.period, nowMillis: nowMillis, zone: zone).start) })
         let earliest = windows.values.min() ?? nowMillis
         var result: [String: (downgrades: Int, refusals: Int)] = [:]
+        let named = Array(#""budget":""#.utf8)  // its "g" is rarer in a record than a quote
         LogLines.forEach(path: logPath, upTo: SpendIndex.size(of: logPath)) { line in
-            if let millis = SpendIndex.leadingTimestamp(line), millis < earliest { return }
+            if let millis = SpendIndex.leadingTimestamp(line) {
+                // In the writer's layout a record no budget acted on says `"budget":null` (or, in
+                // v1, nothing), and is passed over without decoding.
+                if millis < earliest || !Self.contains(line, named, anchor: 5) { return }
+            }
             guard let record = try? LedgerRecord.decode(line: line), let name = record.budget, let start = windows[name],
                 let millis = LedgerTimestamp.parse(record.timestamp), millis >= start
             else { return }
@@ -168,6 +195,20 @@ public struct SpendIndex: Sendable {
             result[name] = counts
         }
         return result
+    }
+
+    /// Whether `needle` occurs in `line`: each place its byte at `anchor` (best a rare one)
+    /// occurs, found by memchr, is compared.
+    static func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], anchor: Int) -> Bool {
+        guard let base = line.baseAddress, needle.indices.contains(anchor), line.count >= needle.count else { return needle.isEmpty }
+        let last = line.count - needle.count + anchor  // the last place the anchor byte can be
+        var position = anchor
+        while position <= last, let found = memchr(base + position, Int32(needle[anchor]), last + 1 - position) {
+            let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at - anchor, needle, needle.count) == 0 { return true }
+            position = at + 1
+        }
+        return false
     }
 
     /// A file's size; 0 when it does not exist.
@@ -179,14 +220,18 @@ public struct SpendIndex: Sendable {
 
 /// Reads a file's lines in chunks, without holding it whole.
 enum LogLines {
-    /// Calls `body` with each non-blank line of the first `limit` bytes of `path`.
-    static func forEach(path: String, upTo limit: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    /// Calls `body` with each non-blank line of the bytes of `path` from `offset` (a line's
+    /// start) to `limit`.
+    static func forEach(path: String, from offset: Int64 = 0, upTo limit: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0, offset <= limit, lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
+            if descriptor >= 0 { close(descriptor) }
+            return
+        }
         defer { close(descriptor) }
         var carry: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var remaining = limit
+        var remaining = limit - offset
         while remaining > 0 {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, Int(remaining))) }
             if count < 0 && errno == EINTR { continue }
