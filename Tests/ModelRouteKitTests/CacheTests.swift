@@ -99,7 +99,7 @@ struct CacheWorkspace {
         let model = ModelConfig(name: "m", provider: "p", id: "model-1", pricing: ModelPricing(inputPerMillion: 1, outputPerMillion: 2))
         let request = ChatRequest(prompt: "Say \"hi\"\n", system: "Be brief.", maxTokens: 100, temperature: 0)
         let canonical = String(decoding: CacheKey.canonical(provider: provider, model: model, request: request), as: UTF8.self)
-        #expect(canonical == #"["modelroute-response-1","openai","https://api.example.com/v1","model-1",null,"Be brief.","Say \"hi\"\n",100,0]"#)
+        #expect(canonical == #"["modelroute-response-2","openai","https://api.example.com/v1","model-1",null,"Be brief.","Say \"hi\"\n",100,0,[]]"#)
         #expect(CacheKey.key(provider: provider, model: model, request: request) == SHA256.hexDigest(of: Array(canonical.utf8)))
         let base = CacheKey.key(provider: provider, model: model, request: request)
         var variants: [String] = []
@@ -108,6 +108,9 @@ struct CacheWorkspace {
         variants.append(CacheKey.key(provider: other, model: model, request: request))
         other = provider
         other.baseURL = "https://proxy.example.com/v1"
+        variants.append(CacheKey.key(provider: other, model: model, request: request))
+        other = provider
+        other.headers = [("anthropic-beta", "output-128k-2025-02-19")]
         variants.append(CacheKey.key(provider: other, model: model, request: request))
         var otherModel = model
         otherModel.id = "model-2"
@@ -121,6 +124,13 @@ struct CacheWorkspace {
         var streamed = request
         streamed.stream.toggle()
         #expect(CacheKey.key(provider: provider, model: model, request: streamed) == base, "streaming does not change the answer")
+        // Headers: their names' case and order do not matter, and a secret's reference is kept unexpanded.
+        var headed = provider
+        headed.headers = [("X-Gateway", "eu"), ("Authorization", "Bearer ${GATEWAY_KEY}")]
+        var reordered = provider
+        reordered.headers = [("authorization", "Bearer ${GATEWAY_KEY}"), ("x-gateway", "eu")]
+        #expect(CacheKey.key(provider: headed, model: model, request: request) == CacheKey.key(provider: reordered, model: model, request: request))
+        #expect(String(decoding: CacheKey.canonical(provider: headed, model: model, request: request), as: UTF8.self).hasSuffix(#",[["authorization","Bearer ${GATEWAY_KEY}"],["x-gateway","eu"]]]"#))
     }
 
     @Test func callsThatMustNotUseTheCacheBypassIt() async throws {
