@@ -359,4 +359,30 @@ func budgetTable(_ budgets: String, top: String = "", unit: Int = 1) -> String {
         #expect(!found("", needle, anchor: 5))
         for anchor in 0..<needle.utf8.count { #expect(found("xx" + needle + "yy", needle, anchor: anchor), "anchor \(anchor)") }
     }
+
+    @Test func aDamagedIndexIsRebuiltAndNeverTrusted() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let log = directory.path + "/usage.jsonl"
+        let records = try writeLog(log)
+        let index = SpendIndex(logPath: log, budgets: budgets, zone: utc)
+        _ = index.spent(nowMillis: now)
+        let good = try String(contentsOfFile: index.indexPath, encoding: .utf8)
+        let size = SpendIndex.size(of: log)
+        let damaged = [
+            "", "\u{0}\u{1}garbage", "[]", #"{"v":2}"#,
+            good.replacingOccurrences(of: #""log_bytes":\#(size)"#, with: #""log_bytes":-5"#),
+            good.replacingOccurrences(of: #""log_bytes":\#(size)"#, with: #""log_bytes":99999999999999999999"#),
+            good.replacingOccurrences(of: #""log_bytes":\#(size)"#, with: #""log_bytes":\#(size + 1_000_000)"#),
+            good.replacingOccurrences(of: #""log_bytes":\#(size)"#, with: #""log_bytes":\#(size - 100)"#),
+            good.replacingOccurrences(of: #""v":2"#, with: #""v":1"#),
+            good.replacingOccurrences(of: #""tail":""#, with: #""tail":"0"#),
+            String(good.prefix(good.count / 2)),
+        ]
+        let expected = reference(records, budgets)
+        for (number, text) in damaged.enumerated() {
+            try text.write(toFile: index.indexPath, atomically: true, encoding: .utf8)
+            expectClose(index.spent(nowMillis: now), expected, "damage \(number)")
+        }
+    }
 }

@@ -61,9 +61,10 @@ public struct SpendIndex: Sendable {
 
     /// Adds one appended record (call it under the log's lock, with the sizes around the append).
     public func add(_ record: LedgerRecord, before: Int64, after: Int64, nowMillis: Int64) {
-        guard var state = read(), state.logBytes == before else {
+        let saved = read()
+        guard var state = saved, state.logBytes == before else {
             // Missing, or behind the log: the log (which now holds this record) tells all.
-            save(update(read(), nowMillis: nowMillis, logBytes: after))
+            save(update(saved, nowMillis: nowMillis, logBytes: after))
             return
         }
         let millis = LedgerTimestamp.parse(record.timestamp) ?? nowMillis
