@@ -55,4 +55,28 @@ public enum BudgetStage {
         }
         return .proceed(current, budget: acting)
     }
+
+    /// The budgets' verdict on a call, nil when the table has none: the spend so far comes
+    /// from the shared store when there is one, else (or when it cannot be read, with a
+    /// warning) from the local index; a store that is down refuses the call only when a
+    /// budget says `fail_closed`.
+    public static func check(
+        _ decision: RoutingDecision, table: RoutingTable, tags: [(key: String, value: String)], index: SpendIndex?, shared: SharedSpend?,
+        request: (RouteConfig?) -> ChatRequest, nowMillis: Int64, zone: LocalZone, warn: (String) -> Void
+    ) -> Verdict? {
+        guard !table.budgets.isEmpty else { return nil }
+        var spent: [String: Double]?
+        if let shared {
+            switch shared.spent(nowMillis: nowMillis) {
+            case .success(let values): spent = values
+            case .failure(let failure):
+                if let closed = table.budgets.first(where: \.failClosed) {
+                    return .refuse(.budgetStoreDown(budget: closed.name, reason: failure.message), budget: closed.name)
+                }
+                warn("shared budgets are counted on this machine only for this call: \(failure.message)")
+            }
+        }
+        return decide(
+            decision, table: table, tags: tags, spent: spent ?? index?.spent(nowMillis: nowMillis) ?? [:], request: request, nowMillis: nowMillis, zone: zone)
+    }
 }

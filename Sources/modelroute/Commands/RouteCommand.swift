@@ -92,27 +92,13 @@ enum RouteCommand: Command {
         }
         if decision.ask != nil || table.cache == nil { warmUp() }
 
-        let logPath = LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment)
         // Budgets count spend in a small index beside the log, kept under the log's lock,
         // and in Redis when the table shares its state.
-        let spendIndex = table.budgets.isEmpty ? nil : SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone)
-        let shared = SharedSpend(table: table, environment: context.environment, zone: context.zone)
         let nowMillis = context.nowMillis()
-        let append: RecordAppender = customAppend ?? { record in
-            do throws(LedgerError) {
-                if let spendIndex {
-                    try LedgerWriter(path: logPath).append(record) { before, after in spendIndex.add(record, before: before, after: after, nowMillis: nowMillis) }
-                } else {
-                    try LedgerWriter(path: logPath).append(record)
-                }
-            } catch {
-                return error
-            }
-            if let shared, let failure = shared.add(record, nowMillis: nowMillis) {
-                context.warn("the call's cost was not added to the shared budgets: \(failure.message)")
-            }
-            return nil
-        }
+        let recording = RecordStage(
+            logPath: LedgerLocation.resolve(explicitPath: options.logPath, environment: context.environment), table: table,
+            environment: context.environment, zone: context.zone, nowMillis: nowMillis)
+        let append: RecordAppender = customAppend ?? { record in recording.append(record, warn: { context.warn($0) }) }
         let stdout = context.stdout
         let runner = CallRunner(
             table: table, environment: context.environment, offline: options.offline, timeoutOverride: options.timeout,
@@ -149,33 +135,12 @@ enum RouteCommand: Command {
         }
 
         // Budgets: before any network, downgrade or refuse a call that would break one.
-        var budgetVerdict: BudgetStage.Verdict?
-        if !table.budgets.isEmpty {
-            var spent: [String: Double]?
-            var storeDown: (budget: String, reason: String)?
-            if let shared {
-                switch shared.spent(nowMillis: nowMillis) {
-                case .success(let values): spent = values
-                case .failure(let failure):
-                    if let closed = table.budgets.first(where: \.failClosed) {
-                        storeDown = (closed.name, failure.message)
-                    } else {
-                        context.warn("shared budgets are counted on this machine only for this call: \(failure.message)")
-                    }
-                }
-            }
-            if let storeDown {
-                budgetVerdict = .refuse(.budgetStoreDown(budget: storeDown.budget, reason: storeDown.reason), budget: storeDown.budget)
-            } else {
-                let verdict = BudgetStage.decide(
-                    decision, table: table, tags: options.tags, spent: spent ?? spendIndex?.spent(nowMillis: nowMillis) ?? [:], request: request(for:),
-                    nowMillis: nowMillis, zone: context.zone)
-                if case .proceed(let downgraded, let budget) = verdict, let budget {
-                    if options.verbose || options.explain { context.diagnose("budget \(budget): route \(decision.route) downgraded to \(downgraded.route) (model \(downgraded.model))") }
-                    decision = downgraded
-                }
-                budgetVerdict = verdict
-            }
+        let budgetVerdict = BudgetStage.check(
+            decision, table: table, tags: options.tags, index: recording.spendIndex, shared: recording.shared, request: request(for:),
+            nowMillis: nowMillis, zone: context.zone, warn: { context.warn($0) })
+        if case .proceed(let downgraded, let budget?)? = budgetVerdict {
+            if options.verbose || options.explain { context.diagnose("budget \(budget): route \(decision.route) downgraded to \(downgraded.route) (model \(downgraded.model))") }
+            decision = downgraded
         }
 
         // The response cache: a hit answers here, with no provider call.
@@ -218,27 +183,23 @@ enum RouteCommand: Command {
             if let logError { throw logError }
             return .success
         }
-        // A budget's refusal: a cache hit (above) cost nothing and was answered.
-        if case .refuse(let refusal, let budget)? = budgetVerdict {
+        /// A refusal before any network: logged with the refusing budget's name and cost 0.
+        func refuse(_ refusal: PolicyError, by name: String, error: String) -> PolicyError {
             var refused = record(of: CallOutcome(model: decision.model, status: .error, error: nil))
-            refused.error = "refused by budget \(budget)"
-            refused.budget = budget
+            refused.error = error
+            refused.budget = name
             refused.offline = options.offline || table.provider(named: table.model(named: decision.model)?.provider ?? "")?.type == .mock
             if options.json { printJSON(refused, content: "", exitCode: refusal.exitCode, to: stdout) }
             if let logError = append(refused) { context.warn("the call was not logged: " + logError.message) }
-            throw refusal
+            return refusal
         }
+        // A budget's refusal: a cache hit (above) cost nothing and was answered.
+        if case .refuse(let refusal, let budget)? = budgetVerdict { throw refuse(refusal, by: budget, error: "refused by budget \(budget)") }
         // The per-call ceiling: before any network; a cache hit (above) cost nothing.
         if let limit = options.maxCost,
             let refusal = SpendLimitStage.check(SpendLimitStage.worstCase(decision, table: table, request: request(for:), checksEnabled: !options.noChecks), limit: limit)
         {
-            var refused = record(of: CallOutcome(model: decision.model, status: .error, error: nil))
-            refused.error = "refused by --max-cost"
-            refused.budget = PolicyError.maxCostName
-            refused.offline = options.offline || table.provider(named: table.model(named: decision.model)?.provider ?? "")?.type == .mock
-            if options.json { printJSON(refused, content: "", exitCode: refusal.exitCode, to: stdout) }
-            if let logError = append(refused) { context.warn("the call was not logged: " + logError.message) }
-            throw refusal
+            throw refuse(refusal, by: PolicyError.maxCostName, error: "refused by --max-cost")
         }
         if !(decision.ask != nil || table.cache == nil) { warmUp() }
         do throws(ProviderError) {
@@ -360,93 +321,5 @@ enum RouteCommand: Command {
         json.key("exit_code"); json.int(Int(exitCode.rawValue))
         json.endObject()
         return json.text
-    }
-}
-
-/// The main command's options, checked.
-struct CallOptions: Sendable {
-    /// `--system`.
-    var system: String?
-    /// `--max-tokens`.
-    var maxTokens: Int?
-    /// `--temperature`.
-    var temperature: Double?
-    /// `--timeout`, in seconds.
-    var timeout: Double?
-    /// `--route`.
-    var route: String?
-    /// `--model`.
-    var model: String?
-    /// `--tag` pairs, in order.
-    var tags: [(key: String, value: String)]
-    /// False with `--no-stream`.
-    var stream: Bool
-    /// `--json`.
-    var json: Bool
-    /// `--log`.
-    var logPath: String?
-    /// `--offline` or `MODELROUTE_OFFLINE=1`.
-    var offline: Bool
-    /// `--dry-run`.
-    var dryRun: Bool
-    /// `--explain`.
-    var explain: Bool
-    /// `--verbose`.
-    var verbose: Bool
-    /// `--max-cost` (else `$MODELROUTE_MAX_COST`), in USD.
-    var maxCost: Double?
-    /// `--no-cache` and `--refresh`.
-    var noCache: Bool
-    var refresh: Bool
-    /// `--no-checks`.
-    var noChecks: Bool
-    /// `--json-answer`.
-    var jsonAnswer: Bool
-    /// `--group`.
-    var group: ExperimentStage.Group?
-    /// `$MODELROUTE_HTTP_CLIENT`: which client serves plain http URLs.
-    var httpClient: HTTPClient.PlainHTTPClient
-
-    /// Reads and checks the options.
-    init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        system = arguments.value("system")
-        maxTokens = try arguments.integer("max-tokens", in: 1...10_000_000)
-        temperature = try arguments.number("temperature", in: 0...2)
-        timeout = try arguments.number("timeout", in: 0.001...86_400)
-        route = arguments.value("route")
-        model = arguments.value("model")
-        tags = []
-        for text in arguments.allValues("tag") {
-            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw .invalidValue(option: "tag", value: text, expected: "KEY=VALUE with a non-empty key")
-            }
-            tags.append((String(text[..<equals]), String(text[text.index(after: equals)...])))
-        }
-        stream = !arguments.flag("no-stream")
-        json = arguments.flag("json")
-        logPath = arguments.value("log")
-        let offlineVariable = environment["MODELROUTE_OFFLINE"] ?? ""
-        offline = arguments.flag("offline") || ["1", "true", "yes"].contains(offlineVariable.lowercased())
-        dryRun = arguments.flag("dry-run")
-        explain = arguments.flag("explain")
-        verbose = arguments.flag("verbose")
-        noChecks = arguments.flag("no-checks")
-        maxCost = try arguments.number("max-cost", in: 0.000_000_001...1_000_000)
-        if maxCost == nil, let text = environment["MODELROUTE_MAX_COST"], !text.isEmpty {
-            guard let value = Double(text), value.isFinite, value > 0, value <= 1_000_000 else {
-                throw .other("MODELROUTE_MAX_COST is \(text.debugDescription); expected a number of US dollars above 0")
-            }
-            maxCost = value
-        }
-        noCache = arguments.flag("no-cache")
-        refresh = arguments.flag("refresh")
-        if noCache && refresh { throw .other("--no-cache and --refresh do not go together: --refresh skips the lookup but stores the answer, --no-cache does neither") }
-        jsonAnswer = arguments.flag("json-answer")
-        group = try arguments.choice("group", among: ExperimentStage.Group.allCases.map(\.rawValue)).flatMap(ExperimentStage.Group.init(rawValue:))
-        let clientName = environment["MODELROUTE_HTTP_CLIENT"] ?? ""
-        guard let client = clientName.isEmpty ? .builtin : HTTPClient.PlainHTTPClient(rawValue: clientName.lowercased()) else {
-            throw .other("MODELROUTE_HTTP_CLIENT is \(clientName.debugDescription); expected builtin or curl")
-        }
-        httpClient = client
     }
 }
