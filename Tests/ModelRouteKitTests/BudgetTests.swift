@@ -276,13 +276,20 @@ func budgetTable(_ budgets: String, top: String = "", unit: Int = 1) -> String {
         expectClose(SpendIndex(logPath: log, budgets: many, zone: utc).spent(nowMillis: now), reference(records, many), "nine tag keys")
     }
 
-    @Test func anIndexBehindTheLogCatchesUpAndARewrittenLogIsReadAgain() throws {
+    /// A generated log in a new folder, with its index built.
+    func indexedLog() throws -> (directory: TemporaryDirectory, log: String, records: [LedgerRecord], index: SpendIndex) {
         let directory = try TemporaryDirectory()
-        defer { directory.cleanUp() }
         let log = directory.path + "/usage.jsonl"
-        var records = try writeLog(log)
+        let records = try writeLog(log)
         let index = SpendIndex(logPath: log, budgets: budgets, zone: utc)
         _ = index.spent(nowMillis: now)
+        return (directory, log, records, index)
+    }
+
+    @Test func anIndexBehindTheLogCatchesUpAndARewrittenLogIsReadAgain() throws {
+        let (directory, log, written, index) = try indexedLog()
+        defer { directory.cleanUp() }
+        var records = written
         // Another writer appends without touching the index: only the new lines are read.
         var generator = LedgerLogGenerator(seed: 13, start: (LedgerTimestamp.parse("2026-12-03T00:30:00.000Z") ?? 0))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -361,12 +368,8 @@ func budgetTable(_ budgets: String, top: String = "", unit: Int = 1) -> String {
     }
 
     @Test func aDamagedIndexIsRebuiltAndNeverTrusted() throws {
-        let directory = try TemporaryDirectory()
+        let (directory, log, records, index) = try indexedLog()
         defer { directory.cleanUp() }
-        let log = directory.path + "/usage.jsonl"
-        let records = try writeLog(log)
-        let index = SpendIndex(logPath: log, budgets: budgets, zone: utc)
-        _ = index.spent(nowMillis: now)
         let good = try String(contentsOfFile: index.indexPath, encoding: .utf8)
         let size = SpendIndex.size(of: log)
         let damaged = [
