@@ -26,10 +26,17 @@ public struct SpendIndex: Sendable {
 
     public var indexPath: String { logPath + ".spend" }
 
+    /// The budgets' settings as one string: an index made for others is rebuilt.
+    let signature: String
+
     public init(logPath: String, budgets: [BudgetConfig], zone: LocalZone) {
         self.logPath = logPath
         self.budgets = budgets
         self.zone = zone
+        signature = SHA256.hexDigest(of: budgets.map { budget in
+            [budget.name, budget.period.description, budget.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+             budget.routes?.joined(separator: ",") ?? "*", budget.models?.joined(separator: ",") ?? "*"].joined(separator: "|")
+        }.joined(separator: "\n"))
     }
 
     /// What the index holds: the log's size it reflects, a hash of the log's last bytes
@@ -38,14 +45,6 @@ public struct SpendIndex: Sendable {
         var logBytes: Int64
         var tail: String
         var buckets: [String: [Int64: Double]]
-    }
-
-    /// The budgets' settings as one string: an index made for others is rebuilt.
-    var signature: String {
-        SHA256.hexDigest(of: budgets.map { budget in
-            [budget.name, budget.period.description, budget.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
-             budget.routes?.joined(separator: ",") ?? "*", budget.models?.joined(separator: ",") ?? "*"].joined(separator: "|")
-        }.joined(separator: "\n"))
     }
 
     /// The spend of each budget in its current window.

@@ -112,9 +112,10 @@ public final class LocalStore: ResponseStore {
     /// Every fan-out folder that exists.
     func folders() -> [String] {
         var result: [String] = []
-        for high in 0..<16 {
-            for low in 0..<16 {
-                let name = String(Array("0123456789abcdef")[high]) + String(Array("0123456789abcdef")[low])
+        let digits = Array("0123456789abcdef")
+        for high in digits {
+            for low in digits {
+                let name = String(high) + String(low)
                 let folder = responses + "/" + name
                 if FileReader.isDirectory(folder) { result.append(folder) }
             }
@@ -124,12 +125,23 @@ public final class LocalStore: ResponseStore {
 
     /// Evicts the least recently used entries of a folder until it holds at most `limit` bytes.
     func trim(folder: String, limit: Int) {
-        let entries = files(in: folder).filter { !$0.temporary }
+        _ = evict(files(in: folder).filter { !$0.temporary }, limit: limit)
+    }
+
+    /// Removes the least recently used of `entries` until they hold at most `limit` bytes;
+    /// returns how many went and how many bytes they held.
+    func evict(_ entries: [File], limit: Int) -> (count: Int, bytes: Int) {
         var total = entries.reduce(0) { $0 + $1.bytes }
-        guard total > limit else { return }
+        var evicted = (count: 0, bytes: 0)
+        guard total > limit else { return evicted }
         for file in entries.sorted(by: { $0.used < $1.used }) where total > limit {
-            if unlink(file.path) == 0 { total -= file.bytes }
+            if unlink(file.path) == 0 {
+                total -= file.bytes
+                evicted.count += 1
+                evicted.bytes += file.bytes
+            }
         }
+        return evicted
     }
 
     /// What the store holds.
@@ -187,17 +199,10 @@ public final class LocalStore: ResponseStore {
                 }
             }
         }
-        var total = kept.reduce(0) { $0 + $1.bytes }
-        var survivors = kept.count
-        for file in kept.sorted(by: { $0.used < $1.used }) where total > maxBytes {
-            if unlink(file.path) == 0 {
-                total -= file.bytes
-                survivors -= 1
-                result.evicted += 1
-                result.bytesFreed += file.bytes
-            }
-        }
-        result.remaining = Stats(entries: survivors, bytes: total, expired: 0)
+        let evicted = evict(kept, limit: maxBytes)
+        result.evicted = evicted.count
+        result.bytesFreed += evicted.bytes
+        result.remaining = Stats(entries: kept.count - evicted.count, bytes: kept.reduce(0) { $0 + $1.bytes } - evicted.bytes, expired: 0)
         return result
     }
 

@@ -23,29 +23,31 @@ struct RedisConnection {
             var connection = RedisConnection(socket: socket, location: location)
             if let password {
                 let arguments = (location.user.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)]
-                switch connection.command([Array("AUTH".utf8)] + arguments) {
-                case .failure(let failure):
-                    connection.close()
-                    return .failure(RedisFailure(failure.message.replacing(password, with: "[redacted]")))
-                case .success(.error(let message)):
-                    connection.close()
-                    return .failure(RedisFailure("\(location.display) refused the password from $\(location.passwordEnvironmentVariable ?? "?"): " + message.replacing(password, with: "[redacted]")))
-                case .success: break
-                }
+                let refused = "\(location.display) refused the password from $\(location.passwordEnvironmentVariable ?? "?"): "
+                if let failure = connection.handshake([Array("AUTH".utf8)] + arguments, secret: password, refused: { refused + $0 }) { return .failure(failure) }
             }
             if location.database != 0 {
-                switch connection.command([Array("SELECT".utf8), Array(String(location.database).utf8)]) {
-                case .failure(let failure):
-                    connection.close()
+                let select = [Array("SELECT".utf8), Array(String(location.database).utf8)]
+                if let failure = connection.handshake(select, secret: nil, refused: { "\(location.display): SELECT \(location.database): \($0)" }) {
                     return .failure(failure)
-                case .success(.error(let message)):
-                    connection.close()
-                    return .failure(RedisFailure("\(location.display): SELECT \(location.database): \(message)"))
-                case .success: break
                 }
             }
             return .success(connection)
         }
+    }
+
+    /// Sends one command of the opening handshake; when it fails or Redis answers an error
+    /// (worded by `refused`), closes the connection and says why, with `secret` redacted.
+    private mutating func handshake(_ arguments: [[UInt8]], secret: String?, refused: (String) -> String) -> RedisFailure? {
+        func redacted(_ text: String) -> String { secret.map { text.replacing($0, with: "[redacted]") } ?? text }
+        let message: String
+        switch command(arguments) {
+        case .success(.error(let reply)): message = refused(reply)
+        case .failure(let failure): message = failure.message
+        case .success: return nil
+        }
+        close()
+        return RedisFailure(redacted(message))
     }
 
     private init(socket: TCPSocket, location: RedisLocation) {

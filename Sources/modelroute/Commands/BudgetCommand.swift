@@ -28,16 +28,19 @@ enum BudgetCommand: Command {
         let logPath = LedgerLocation.resolve(explicitPath: arguments.value("log"), environment: context.environment)
         let now = context.nowMillis()
         let index = SpendIndex(logPath: logPath, budgets: table.budgets, zone: context.zone)
-        var spent = index.spent(nowMillis: now)
+        // The shared store's spend when it answers; the local index (which may need a
+        // rebuild from the log) only otherwise.
+        var sharedSpent: [String: Double]?
         var source = "the log's spend index"
         if let shared = SharedSpend(table: table, environment: context.environment, zone: context.zone) {
             switch shared.spent(nowMillis: now) {
             case .success(let values):
-                spent = values
+                sharedSpent = values
                 source = shared.location
             case .failure(let failure): context.warn("shared spend unavailable, showing this machine's: \(failure.message)")
             }
         }
+        let spent = sharedSpent ?? index.spent(nowMillis: now)
         let actions = index.actions(nowMillis: now)
         let downgrades = actions.mapValues(\.downgrades)
         let refusals = actions.mapValues(\.refusals)
